@@ -1,0 +1,17 @@
+"""taxisim: a discrete-event simulator of taxi-hailing markets and payment-rail adoption.
+
+    import sim
+    res = sim.run("scenarios/default.yaml", seed=7)
+    res.summary["payment_share"], res.table("daily")
+"""
+
+from importlib import metadata
+
+from sim.api import Results, run
+from sim.scenario import ScenarioError, load_scenario
+
+__all__ = ["Results", "ScenarioError", "load_scenario", "run"]
+try:
+    __version__ = metadata.version("taxisim")  # the one version number lives in setup.cfg
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "unknown"

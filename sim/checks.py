@@ -1,0 +1,39 @@
+"""Self-checks every run ends with: a failure means the numbers cannot be trusted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SelfCheckError(RuntimeError):
+    """A run broke one of its own invariants; the message is the diagnostic."""
+
+
+def verify(world) -> None:
+    """Ledger balanced, policies within bounds, every ride accounted for, times in order."""
+    from sim.ledger import LedgerError
+    from sim.policy import PolicyError
+
+    try:
+        world.ledger.check()
+        world.book.check()
+    except (LedgerError, PolicyError) as exc:
+        raise SelfCheckError(str(exc)) from None
+    st = world.stats
+    ended = st.completed + st.abandoned + st.open
+    if st.requests != ended:
+        raise SelfCheckError(
+            f"rides not conserved: {st.requests} requested but {st.completed} completed"
+            f" + {st.abandoned} abandoned + {st.open} open = {ended}"
+        )
+    for name, arr in (("match wait", st.match_wait), ("pickup time", st.pickup),
+                      ("busy time", st.busy)):
+        x = np.frombuffer(arr, dtype=float)
+        if len(x) and x.min() < 0:
+            raise SelfCheckError(f"negative {name}: {x.min()} s (times out of order)")
+    wait = np.frombuffer(st.wait, dtype=float)
+    if len(wait) and (wait < 0).any():
+        raise SelfCheckError("a ride was picked up before it was requested")
+    paid = sum(st.paid_by_rail)
+    if paid != st.completed:
+        raise SelfCheckError(f"{st.completed} rides completed but {paid} were paid")

@@ -1,0 +1,75 @@
+"""The fleet as arrays: drivers are indices, not objects or processes.
+
+A busy driver's phase (EN_ROUTE, ON_TRIP, PAYING) follows from the times fixed when he
+was matched, so a ride needs no event at pickup or drop-off; only the moves that happen
+at events (matched, free again, shift start and end) are written and checked here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from sim.schema import Fleet as FleetSpec
+from sim.state import DriverState, check_move
+
+OFF, IDLE, EN_ROUTE, ON_TRIP, PAYING = (int(s) for s in DriverState)
+
+
+class Fleet:
+    """Positions, states and current-ride times of every driver."""
+
+    def __init__(self, spec: FleetSpec, n_nodes: int, rng: np.random.Generator) -> None:
+        n = spec.drivers
+        self.n = n
+        self.node = rng.integers(0, n_nodes, n).tolist()
+        self.state = [OFF] * n
+        self.pickup_at = [0.0] * n
+        self.dropoff_at = [0.0] * n
+        self.free_at = [0.0] * n
+        self.match_at = [0.0] * n
+        self.off_after_ride = [False] * n
+        self.busy_s = 0.0  # driver-seconds spent from match to free, completed rides
+        counts = np.floor(np.array([s.share for s in spec.shifts]) * n).astype(int)
+        counts[0] += n - counts.sum()
+        self.shift_of = rng.permutation(np.repeat(np.arange(len(spec.shifts)), counts)).tolist()
+        self.shifts = spec.shifts
+
+    def move(self, d: int, new: int) -> None:
+        """Change driver ``d``'s state, refusing moves the lifecycle does not allow."""
+        check_move(self.state[d], new, d)
+        self.state[d] = new
+
+    def members(self, shift: int) -> list[int]:
+        return [d for d, s in enumerate(self.shift_of) if s == shift]
+
+    def states_at(self, t: float) -> np.ndarray:
+        """Count of drivers per ``DriverState`` at time ``t`` (phases from ride times)."""
+        state = np.asarray(self.state)
+        busy = state == EN_ROUTE
+        phase = np.where(
+            t < np.asarray(self.pickup_at),
+            EN_ROUTE,
+            np.where(t < np.asarray(self.dropoff_at), ON_TRIP, PAYING),
+        )
+        state = np.where(busy, phase, state)
+        return np.bincount(state, minlength=len(DriverState))
+
+
+def shift_windows(
+    shift_start_hour: float, hours: float, start: datetime, duration_s: float
+) -> list[tuple[float, float]]:
+    """On-duty windows [on, off) of one shift in run seconds, clipped to the run."""
+    if hours >= 24:
+        return [(0.0, duration_s)]
+    since_midnight = start.hour * 3600 + start.minute * 60 + start.second
+    first = shift_start_hour * 3600 - since_midnight - 86400
+    out = []
+    on = first
+    while on < duration_s:
+        off = on + hours * 3600
+        if off > 0:
+            out.append((max(on, 0.0), min(off, duration_s)))
+        on += 86400
+    return out

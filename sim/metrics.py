@@ -1,0 +1,91 @@
+"""Records of a run: rides streamed to CSV in chunks, samples of the fleet, summaries.
+
+Rows are plain tuples appended to a list and written with the csv module when the buffer
+fills, so memory does not grow with the number of rides. What the summary needs
+(waits, pickup times) is kept in compact typed arrays, eight bytes a ride.
+"""
+
+from __future__ import annotations
+
+import csv
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.state import DriverState
+
+RIDE_COLUMNS = (
+    "ride_id", "rider_id", "driver_id", "platform", "t_request", "t_match", "t_pickup",
+    "t_dropoff", "t_paid", "status", "origin", "destination", "distance_m", "fare_fen",
+    "rail", "payment_failed", "fee_fen", "rider_subsidy_fen", "driver_subsidy_fen",
+    "free_ride",
+)
+TIMESERIES_COLUMNS = ("t", "time", *(s.name.lower() for s in DriverState), "waiting_riders")
+
+
+class RideLog:
+    """Ride rows, buffered and flushed to ``path`` (or kept in memory when ``path`` is None)."""
+
+    def __init__(self, path: Path | None, chunk: int = 50_000) -> None:
+        self.rows: list[list[Any]] = []
+        self.chunk = chunk
+        self.hold = False  # keep rows until the day's lottery has marked its winners
+        self.path = path
+        self._file = open(path, "w", newline="", encoding="utf-8") if path else None  # noqa: SIM115
+        self._writer = csv.writer(self._file, lineterminator="\n") if self._file else None
+        if self._writer:
+            self._writer.writerow(RIDE_COLUMNS)
+        self._index: dict[int, list[Any]] = {}
+        self.written = 0
+
+    def add(self, row: list[Any], lottery: bool = False) -> None:
+        self.rows.append(row)
+        if lottery:
+            self._index[row[0]] = row
+        if len(self.rows) >= self.chunk and not self.hold:
+            self.flush()
+
+    def mark_free(self, ride_id: int) -> None:
+        """Set free_ride on a held row (the lottery drew it)."""
+        self._index[ride_id][-1] = 1
+
+    def flush(self) -> None:
+        if self._writer:
+            self._writer.writerows(self.rows)
+            self.written += len(self.rows)
+            self.rows.clear()
+        self._index.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._file:
+            self._file.close()
+
+
+class Stats:
+    """Running figures for ``summary.json`` that need more than a counter."""
+
+    def __init__(self) -> None:
+        self.wait = array("d")  # request -> pickup, completed rides
+        self.match_wait = array("d")  # request -> match, matched rides
+        self.pickup = array("d")  # match -> pickup, matched rides
+        self.busy = array("d")  # match -> free, completed rides
+        self.completed = 0
+        self.abandoned = 0
+        self.requests = 0
+        self.failed_payments = 0
+        self.paid_by_rail: list[int] = []
+        self.fare_by_rail: list[int] = []
+
+
+def describe(values: array, quantiles: tuple[float, ...] = (0.5, 0.9)) -> dict[str, float | None]:
+    """Mean and quantiles of a sample, rounded for JSON; None when empty."""
+    if not len(values):
+        return {"mean": None, **{f"p{round(q * 100)}": None for q in quantiles}}
+    x = np.frombuffer(values, dtype=float)
+    out: dict[str, float | None] = {"mean": round(float(x.mean()), 3)}
+    for q, v in zip(quantiles, np.quantile(x, quantiles), strict=True):
+        out[f"p{round(q * 100)}"] = round(float(v), 3)
+    return out

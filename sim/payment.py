@@ -1,0 +1,112 @@
+"""Paying at drop-off: which rail, how long it takes, whether it fails, and the money.
+
+The rider picks among the rails she has a card bound for and the driver accepts (cash is
+always possible) by a multinomial logit over convenience, the subsidy she would receive,
+habit and perceived risk. A mobile payment that fails for want of network falls back to
+cash (seed: Alipay's barcode works offline, WeChat Pay did not yet).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.money_schema import Payment
+
+CASH = 0  # the schema puts cash first, so rail index 0 is cash
+
+
+class Pool:
+    """Prefetched draws from one generator, served one at a time cheaply."""
+
+    def __init__(self, rng: np.random.Generator, kind: str = "random", block: int = 8192) -> None:
+        self.rng = rng
+        self.kind = kind
+        self.block = block
+        self.buf: list[float] = []
+
+    def __call__(self) -> float:
+        buf = self.buf
+        if not buf:
+            draws = self.rng.random(self.block) if self.kind == "random" else \
+                self.rng.standard_normal(self.block)
+            buf.extend(draws[::-1].tolist())
+        return buf.pop()
+
+
+def logit_choice(utilities: list[float], u: float) -> int:
+    """Index drawn with probability exp(V_j) / sum_k exp(V_k), using uniform ``u``."""
+    top = max(utilities)
+    weights = [math.exp(v - top) for v in utilities]
+    target = u * sum(weights)
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if target < acc:
+            return i
+    return len(weights) - 1
+
+
+def fare_fen(dist_m: float, ride_s: float, tariff) -> int:
+    """Meter fare, rounded to the whole yuan as Beijing meters do (2013 tariff by default).
+
+    Flag fall covers the first ``flag_fall_km``; each further km costs ``per_km_yuan``;
+    time spent slower than ``slow_kph`` costs ``waiting_yuan_per_5min``.
+    """
+    km = dist_m / 1000.0
+    yuan = tariff.flag_fall_yuan + tariff.per_km_yuan * max(0.0, km - tariff.flag_fall_km)
+    if tariff.slow_kph > 0:
+        slow_s = max(0.0, ride_s - dist_m / (tariff.slow_kph / 3.6))
+        yuan += tariff.waiting_yuan_per_5min * slow_s / 300.0
+    yuan += tariff.surcharge_yuan
+    return int(math.floor(yuan + 0.5)) * 100
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The outcome of a rail choice: who is paid how, and when the driver is free."""
+
+    rail: int
+    seconds: float
+    failed: bool  # a mobile payment failed and the rider paid cash instead
+
+
+class Chooser:
+    """Rail choice and checkout time for one ride, from the payment settings."""
+
+    def __init__(self, payment: Payment, rng: np.random.Generator) -> None:
+        rails = payment.rails
+        self.rails = rails
+        self.n = len(rails)
+        self.uniform = Pool(rng)
+        self.normal = Pool(rng, "normal")
+        c = payment.choice
+        self.base = [r.convenience - c.beta_risk * r.risk for r in rails]
+        self.beta_subsidy = c.beta_subsidy_per_yuan
+        self.beta_habit = c.beta_habit
+        self.fail = [0.0 if r.offline else r.failure_rate for r in rails]
+        self.lognormal = []
+        for r in rails:
+            s2 = math.log1p(r.checkout.cv ** 2)
+            self.lognormal.append((r.checkout.mean_s, math.sqrt(s2), s2 / 2))
+
+    def checkout_s(self, rail: int) -> float:
+        mean, sigma, half = self.lognormal[rail]
+        if mean <= 0:
+            return 0.0
+        return mean * math.exp(sigma * self.normal() - half) if sigma else mean
+
+    def choose(self, options: int, offers: list[float], habit: list[float]) -> Checkout:
+        """Pick a rail among the bits of ``options`` (bit 0, cash, always set)."""
+        if options == 1:
+            return Checkout(CASH, self.checkout_s(CASH), False)
+        idx = [j for j in range(self.n) if options >> j & 1]
+        v = [self.base[j] + self.beta_subsidy * offers[j] + self.beta_habit * habit[j]
+             for j in idx]
+        rail = idx[logit_choice(v, self.uniform())]
+        seconds = self.checkout_s(rail)
+        if self.fail[rail] and self.uniform() < self.fail[rail]:
+            return Checkout(CASH, seconds + self.checkout_s(CASH), True)
+        return Checkout(rail, seconds, False)

@@ -1,0 +1,176 @@
+"""Subsidy policies: who gets how much for a ride paid on a rail, within caps and budgets.
+
+Windows are half-open [start, end) in the scenario's local time, evaluated at the moment
+the payment completes. Each policy keeps its own counts, so the end-of-run ``check`` can
+prove that no cap, budget or window was broken.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from sim.money_schema import AmountRange, SubsidyPolicy
+
+
+class PolicyError(RuntimeError):
+    """A policy paid outside its window, over a cap or over a budget."""
+
+
+def yuan_to_fen(yuan: float) -> int:
+    """Round yuan to the nearest fen, halves away from zero, exactly for decimal inputs."""
+    return int(round(yuan * 100 + (1e-9 if yuan >= 0 else -1e-9)))
+
+
+@dataclass
+class ActivePolicy:
+    """A policy in run seconds, with what it has paid so far."""
+
+    spec: SubsidyPolicy
+    rail: int
+    start_s: float
+    end_s: float
+    total_budget_fen: int | None
+    daily_budget_fen: int | None
+    free_rides_per_day: int
+    spent_fen: int = 0
+    spent_by_day: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    uses: defaultdict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    paid_rides: int = 0
+    first_paid_s: float = float("inf")
+    last_paid_s: float = float("-inf")
+    free_rides: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def mean_fen(self) -> float:
+        a = self.spec.amount_yuan
+        return (a.min + a.max) * 50 if isinstance(a, AmountRange) else a * 100
+
+    def active(self, t: float) -> bool:
+        return self.start_s <= t < self.end_s
+
+
+def to_run_seconds(when: datetime, start: datetime) -> float:
+    return (when - start).total_seconds()
+
+
+class PolicyBook:
+    """All subsidy policies of a run, grouped by (rail, side) for quick lookup."""
+
+    def __init__(self, specs: list[SubsidyPolicy], start: datetime, rails: list[str],
+                 rng: np.random.Generator, sample: float = 1.0) -> None:
+        self.rng = rng
+        self.policies = [
+            ActivePolicy(
+                spec=p,
+                rail=rails.index(p.rail),
+                start_s=to_run_seconds(p.start, start),
+                end_s=to_run_seconds(p.effective_end, start),
+                total_budget_fen=_scaled(p.budget.total_yuan, sample),
+                daily_budget_fen=_scaled(p.budget.daily_yuan, sample),
+                free_rides_per_day=int(round(p.daily_free_rides * sample)),
+            )
+            for p in specs
+        ]
+        self.by_rail: dict[tuple[int, str], list[ActivePolicy]] = defaultdict(list)
+        for p in self.policies:
+            self.by_rail[p.rail, p.spec.side].append(p)
+        self.lotteries = [p for p in self.policies if p.free_rides_per_day > 0]
+
+    def offer_yuan(self, rail: int, platform: str, t: float) -> float:
+        """What a rider expects to receive for paying on ``rail`` now (mean amounts)."""
+        total = 0.0
+        for p in self.by_rail.get((rail, "rider"), ()):
+            if p.active(t) and (p.spec.platform is None or p.spec.platform == platform):
+                total += p.mean_fen()
+        return total / 100.0
+
+    def pay(self, rail: int, side: str, platform: str, user: int, t: float,
+            day: int) -> list[tuple[ActivePolicy, int]]:
+        """Amounts (fen) each active policy pays ``user`` for one ride, caps and budgets applied."""
+        out = []
+        for p in self.by_rail.get((rail, side), ()):
+            if not p.active(t) or (p.spec.platform is not None and p.spec.platform != platform):
+                continue
+            cap = p.spec.per_user_daily_cap
+            if cap is not None and p.uses[day, user] >= cap:
+                continue
+            amount = p.spec.amount_yuan
+            if isinstance(amount, AmountRange):
+                fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
+            else:
+                fen = yuan_to_fen(amount)
+            if not self._within_budget(p, day, fen):
+                continue
+            if fen:
+                p.uses[day, user] += 1
+                self._spend(p, day, fen, t)
+                out.append((p, fen))
+        return out
+
+    def _within_budget(self, p: ActivePolicy, day: int, fen: int) -> bool:
+        if p.total_budget_fen is not None and p.spent_fen + fen > p.total_budget_fen:
+            return False
+        return p.daily_budget_fen is None or p.spent_by_day[day] + fen <= p.daily_budget_fen
+
+    def _spend(self, p: ActivePolicy, day: int, fen: int, t: float) -> None:
+        p.spent_fen += fen
+        p.spent_by_day[day] += fen
+        p.paid_rides += 1
+        p.first_paid_s = min(p.first_paid_s, t)
+        p.last_paid_s = max(p.last_paid_s, t)
+
+    def lottery_eligible(self, rail: int, platform: str, t: float) -> list[ActivePolicy]:
+        """Lottery policies a ride paid on ``rail`` at ``t`` takes part in."""
+        return [
+            p for p in self.lotteries
+            if p.rail == rail and p.active(t)
+            and (p.spec.platform is None or p.spec.platform == platform)
+        ]
+
+    def draw_free_rides(self, p: ActivePolicy, day: int,
+                        eligible: list[tuple[int, int, float]],
+                        rng: np.random.Generator) -> list[tuple[int, int]]:
+        """Exactly N of the day's eligible (ride, fare fen), uniformly without replacement.
+
+        Fewer eligible than N: all of them. A draw that the budget cannot cover in full
+        is skipped, so the lottery never overspends.
+        """
+        n = p.free_rides_per_day
+        if not eligible or n == 0:
+            return []
+        k = min(n, len(eligible))
+        picks = rng.choice(len(eligible), size=k, replace=False)
+        won = []
+        for i in sorted(picks.tolist()):
+            ride, fare, t_paid = eligible[i]
+            if self._within_budget(p, day, fare):
+                self._spend(p, day, fare, t_paid)
+                p.free_rides += 1
+                won.append((ride, fare))
+        return won
+
+    def check(self) -> None:
+        """Raise ``PolicyError`` if any policy paid outside its window, caps or budgets."""
+        for p in self.policies:
+            if p.paid_rides and not (p.start_s <= p.first_paid_s and p.last_paid_s < p.end_s):
+                raise PolicyError(f"policy {p.id}: paid outside its window")
+            if p.total_budget_fen is not None and p.spent_fen > p.total_budget_fen:
+                raise PolicyError(f"policy {p.id}: spent {p.spent_fen} fen over its budget")
+            if p.daily_budget_fen is not None:
+                over = {d: s for d, s in p.spent_by_day.items() if s > p.daily_budget_fen}
+                if over:
+                    raise PolicyError(f"policy {p.id}: daily budget exceeded on days {over}")
+            cap = p.spec.per_user_daily_cap
+            if cap is not None and p.uses and max(p.uses.values()) > cap:
+                raise PolicyError(f"policy {p.id}: a user was paid more than {cap} times a day")
+
+
+def _scaled(yuan: float | None, sample: float) -> int | None:
+    return None if yuan is None else yuan_to_fen(yuan * sample)

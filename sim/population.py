@@ -1,0 +1,66 @@
+"""Riders and drivers who persist across days, as arrays indexed by person.
+
+What each person has (apps installed, cards bound, rails accepted, habits) lives here;
+the rules that change it live in ``sim.payment`` (per ride) and ``sim.adoption`` (per day).
+Bit j of a rail mask stands for rail j of ``payment.rails``; bit 0 (cash) is always set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.schema import Scenario
+
+
+def rail_mask(flags: np.ndarray) -> np.ndarray:
+    """Pack a (people, rails) bool array into one integer mask per person."""
+    weights = 1 << np.arange(flags.shape[1], dtype=np.int64)
+    return (flags.astype(np.int64) * weights).sum(axis=1)
+
+
+class Population:
+    """The run's riders and drivers (already scaled by ``population.sample``)."""
+
+    def __init__(self, scenario: Scenario, n_drivers: int, rng: np.random.Generator) -> None:
+        pop = scenario.population
+        rails = scenario.payment.rails
+        self.rail_ids = [r.id for r in rails]
+        self.platforms = list(pop.platforms)
+        sample = pop.sample
+        n_riders = pop.riders or scenario.demand.daily_requests / pop.rides_per_rider_day
+        self.n_riders = max(1, int(round(n_riders * sample)))
+        self.n_drivers = n_drivers
+        r, n_r = len(rails), self.n_riders
+        # Ride propensity: gamma-distributed, so some riders ride often and most rarely.
+        self.propensity = rng.gamma(pop.propensity_shape, 1.0, n_r)
+        self._cum = np.cumsum(self.propensity)
+        self.rider_apps = np.stack(
+            [rng.random(n_r) < pop.riders_apps.get(p, 0.0) for p in self.platforms], axis=1
+        ).reshape(n_r, len(self.platforms))
+        self.driver_apps = np.stack(
+            [rng.random(n_drivers) < pop.drivers_apps.get(p, 0.0) for p in self.platforms],
+            axis=1,
+        ).reshape(n_drivers, len(self.platforms))
+        bound = scenario.payment.riders_bound
+        accepting = scenario.payment.drivers_accepting
+        self.bound = np.stack(
+            [np.ones(n_r, bool) if rl.id == "cash" else rng.random(n_r) < bound.get(rl.id, 0.0)
+             for rl in rails], axis=1,
+        ).reshape(n_r, r)
+        self.accepts = np.stack(
+            [np.ones(n_drivers, bool) if rl.id == "cash"
+             else rng.random(n_drivers) < accepting.get(rl.id, 0.0) for rl in rails], axis=1,
+        ).reshape(n_drivers, r)
+        self.habit = np.zeros((n_r, r))
+        self.refresh_masks()
+
+    def refresh_masks(self) -> None:
+        """Rebuild the per-person masks the hot loop reads (after any daily update)."""
+        self.rider_mask = rail_mask(self.bound).tolist()
+        self.driver_mask = rail_mask(self.accepts).tolist()
+        self.rider_app_mask = rail_mask(self.rider_apps).tolist()
+        self.driver_app_mask = rail_mask(self.driver_apps).tolist()
+
+    def draw_riders(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Riders of ``n`` requests, each drawn in proportion to ride propensity."""
+        return np.searchsorted(self._cum, rng.random(n) * self._cum[-1], side="right")

@@ -1,0 +1,293 @@
+"""Pydantic models of a scenario: every field, its default and its bounds, once.
+
+Models are frozen and forbid unknown keys, so a typo is an error naming the field and a
+comment in a YAML file never has to restate a default.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.money_schema import Payment, SubsidyPolicy
+
+_NUM = r"(\d+(?:\.\d+)?)"
+DURATION_RE = re.compile(rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m)?\s*$")
+MAX_DRIVERS = 500_000
+MAX_DAILY_REQUESTS = 20_000_000
+MAX_DURATION_S = 400 * 86400
+
+Pos = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Frozen(BaseModel):
+    """Base of every scenario model: frozen, strict about keys, finite numbers only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Seconds in "6h", "3d", "1d12h", "90m" (or a bare number of seconds)."""
+    if isinstance(text, bool):
+        raise ValueError("must be a duration such as '6h' or '3d'")
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        m = DURATION_RE.match(text)
+        if not m or not any(m.groups()):
+            raise ValueError("must be a duration such as '6h', '3d', '1d12h' or '90m'")
+        d, h, mi = (float(g) if g else 0.0 for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise ValueError(f"must be more than 0 and at most {MAX_DURATION_S // 86400} days")
+    return seconds
+
+
+class Place(Frozen):
+    """A named place: an existing node (``node``) or a new node on a spur road."""
+
+    node: int | str | None = None
+    spur_km: Pos | None = None
+    spur_speed_kph: Pos = 60.0
+    bearing_deg: float = Field(default=45.0, ge=0, lt=360)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Place:
+        if (self.node is None) == (self.spur_km is None):
+            raise ValueError("give exactly one of node or spur_km")
+        return self
+
+
+class CityBase(Frozen):
+    places: dict[str, Place] = Field(default_factory=dict)
+    max_matrix_nodes: int = Field(default=12_000, ge=1, le=40_000)
+    cell_m: Pos = 1000.0
+
+
+class GridCity(CityBase):
+    kind: Literal["grid"] = "grid"
+    rows: int = Field(default=20, ge=1, le=400)
+    cols: int = Field(default=20, ge=1, le=400)
+    block_m: Pos = 400.0
+    speed_kph: Pos = 25.0
+
+
+class RingRadialCity(CityBase):
+    """Rings and spokes around a centre, ring roads faster: a Beijing-like city."""
+
+    kind: Literal["ring_radial"] = "ring_radial"
+    rings: int = Field(default=6, ge=1, le=200)
+    spokes: int = Field(default=16, ge=3, le=720)
+    ring_spacing_m: Pos = 2000.0
+    ring_speed_kph: Pos = 45.0
+    spoke_speed_kph: Pos = 25.0
+
+
+class GraphmlCity(CityBase):
+    """A road network saved by osmnx (directed, edge ``length`` in metres)."""
+
+    kind: Literal["graphml"] = "graphml"
+    path: str
+    default_speed_kph: Pos = 30.0
+    largest_component: bool = False
+
+
+City = Annotated[GridCity | RingRadialCity | GraphmlCity, Field(discriminator="kind")]
+
+
+class Shift(Frozen):
+    start_hour: float = Field(default=0.0, ge=0, lt=24)
+    hours: float = Field(default=24.0, gt=0, le=24)
+    share: Share = 1.0
+
+
+class Fleet(Frozen):
+    drivers: int = Field(default=500, ge=1, le=MAX_DRIVERS)
+    shifts: list[Shift] = Field(default_factory=lambda: [Shift()], min_length=1)
+    idle: Literal["wait", "cruise"] = "wait"
+
+    @model_validator(mode="after")
+    def _shares(self) -> Fleet:
+        if abs(sum(s.share for s in self.shifts) - 1.0) > 1e-6:
+            raise ValueError("shifts: shares must sum to 1")
+        return self
+
+
+class Duration(Frozen):
+    """A random duration in seconds: ``fixed`` (mean), ``exponential`` or ``lognormal``."""
+
+    kind: Literal["fixed", "exponential", "lognormal", "never"] = "fixed"
+    mean_s: NonNeg = 0.0
+    cv: NonNeg = 0.5  # coefficient of variation, lognormal only
+
+
+class Hotspot(Frozen):
+    place: str
+    origin_weight: Share = 0.0
+    destination_weight: Share = 0.0
+
+
+# Share of a day's taxi rides per hour: a two-peak weekday shape (rush hours, evening).
+DEFAULT_PROFILE = [
+    1.2, 0.8, 0.5, 0.4, 0.5, 1.2, 3.0, 6.0, 7.5, 6.0, 5.0, 5.0,
+    5.2, 5.0, 5.0, 5.3, 6.0, 7.2, 7.5, 6.0, 5.0, 4.0, 3.0, 2.0,
+]
+
+
+class Demand(Frozen):
+    daily_requests: Pos = 20_000.0
+    hourly_profile: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_PROFILE))
+    hotspots: list[Hotspot] = Field(default_factory=list)
+    patience: Duration = Duration(kind="exponential", mean_s=600.0)
+    min_trip_m: NonNeg = 500.0
+    ride_time: Duration | None = None  # overrides road travel time (queueing checks)
+    boarding_s: NonNeg = 30.0
+
+    @field_validator("daily_requests")
+    @classmethod
+    def _bounded(cls, v: float) -> float:
+        if v > MAX_DAILY_REQUESTS:
+            raise ValueError(f"must be at most {MAX_DAILY_REQUESTS:,} a day")
+        return v
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, v: list[float]) -> list[float]:
+        if len(v) != 24:
+            raise ValueError(f"needs 24 hourly values (got {len(v)})")
+        if sum(v) <= 0:
+            raise ValueError("must not sum to zero")
+        return v
+
+    @model_validator(mode="after")
+    def _hotspot_weights(self) -> Demand:
+        for side in ("origin_weight", "destination_weight"):
+            if sum(getattr(h, side) for h in self.hotspots) > 1:
+                raise ValueError(f"hotspots: {side} values must sum to at most 1")
+        return self
+
+
+class Dispatch(Frozen):
+    policy: str = "nearest"
+    max_pickup_s: Pos = 1800.0
+
+    @field_validator("policy")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from sim.dispatch import POLICIES
+
+        if v not in POLICIES:
+            raise ValueError(f"unknown dispatch policy; known: {', '.join(sorted(POLICIES))}")
+        return v
+
+
+class Tariff(Frozen):
+    """Beijing 2013 taxi tariff: 13 yuan covers 3 km, then 2.3 yuan/km."""
+
+    flag_fall_yuan: NonNeg = 13.0
+    flag_fall_km: NonNeg = 3.0
+    per_km_yuan: NonNeg = 2.3
+    # Low-speed charge: 2 km of fare per 5 minutes spent below slow_kph (Beijing 2013).
+    waiting_yuan_per_5min: NonNeg = 4.6
+    slow_kph: NonNeg = 12.0
+    surcharge_yuan: NonNeg = 0.0
+
+
+class Population(Frozen):
+    """The persistent riders and drivers, and the share of them the run simulates."""
+
+    riders: int | None = Field(default=None, ge=1, le=50_000_000)  # None: from demand
+    rides_per_rider_day: Pos = 0.5
+    propensity_shape: Pos = 1.0  # gamma shape of riders' ride propensity (1 = exponential)
+    sample: float = Field(default=1.0, gt=0, le=1)
+    platforms: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = Field(
+        default_factory=lambda: ["didi", "kuaidi"]
+    )
+    riders_apps: dict[str, Share] = Field(default_factory=lambda: {"didi": 0.1, "kuaidi": 0.1})
+    drivers_apps: dict[str, Share] = Field(default_factory=lambda: {"didi": 0.3, "kuaidi": 0.3})
+
+    @model_validator(mode="after")
+    def _known_platforms(self) -> Population:
+        if len(set(self.platforms)) != len(self.platforms):
+            raise ValueError("platforms: duplicate id")
+        for name in ("riders_apps", "drivers_apps"):
+            unknown = sorted(set(getattr(self, name)) - set(self.platforms))
+            if unknown:
+                raise ValueError(f"{name}: no platform {', '.join(unknown)} in platforms")
+        return self
+
+
+class Outputs(Frozen):
+    rides: bool = True
+    timeseries_every_min: float = Field(default=15.0, gt=0, le=1440)
+    ledger: Literal["daily", "full"] = "daily"
+    plots: bool = True
+
+
+class Scenario(Frozen):
+    name: str = Field(default="scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    start: datetime = datetime(2013, 12, 1)
+    duration: str | float = "1d"
+    city: City = GridCity()
+    fleet: Fleet = Fleet()
+    demand: Demand = Demand()
+    dispatch: Dispatch = Dispatch()
+    tariff: Tariff = Tariff()
+    payment: Payment = Payment()
+    policies: list[SubsidyPolicy] = Field(default_factory=list)
+    population: Population = Population()
+    outputs: Outputs = Outputs()
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: str | float) -> str | float:
+        parse_duration(v)
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _naive(cls, v: datetime) -> datetime:
+        if v.tzinfo is not None:
+            raise ValueError("give the local time without a time zone")
+        return v
+
+    @property
+    def duration_s(self) -> float:
+        return parse_duration(self.duration)
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> Scenario:
+        places = set(self.city.places)
+        for i, h in enumerate(self.demand.hotspots):
+            if h.place not in places:
+                raise ValueError(
+                    f"demand.hotspots.{i}.place: no place {h.place!r} in city.places"
+                    f" (known: {', '.join(sorted(places)) or 'none'})"
+                )
+        platforms = set(self.population.platforms)
+        for i, r in enumerate(self.payment.rails):
+            if r.platform is not None and r.platform not in platforms:
+                raise ValueError(
+                    f"payment.rails.{i}.platform: no platform {r.platform!r} in"
+                    f" population.platforms (known: {', '.join(sorted(platforms))})"
+                )
+        rails = {r.id for r in self.payment.rails}
+        for i, p in enumerate(self.policies):
+            if p.rail not in rails:
+                raise ValueError(
+                    f"policies.{i}.rail: no rail {p.rail!r} in payment.rails"
+                    f" (known: {', '.join(sorted(rails))})"
+                )
+            if p.platform is not None and p.platform not in platforms:
+                raise ValueError(f"policies.{i}.platform: no platform {p.platform!r}")
+        ids = [p.id for p in self.policies]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"policies: duplicate id {', '.join(dup)}")
+        return self

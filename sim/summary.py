@@ -1,0 +1,95 @@
+"""The figures of ``summary.json``, computed from a finished run's records and book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim import ledger as L
+from sim.metrics import describe
+
+
+def summarize(outcome) -> dict[str, Any]:
+    """Headline figures of a run; counts are scaled back to the full city by the sample."""
+    w = outcome.world
+    st = w.stats
+    scale = 1.0 / w.sample
+    paid_total = sum(st.paid_by_rail)
+    on_shift_s = _on_shift_seconds(w)
+    busy_s = float(np.frombuffer(st.busy, dtype=float).sum()) if len(st.busy) else 0.0
+    return {
+        "scenario": w.scenario.name,
+        "seed": w.scenario.seed,
+        "sample": w.sample,
+        "simulated_days": round(w.duration / 86400, 4),
+        "drivers": w.fleet.n,
+        "riders": w.pop.n_riders,
+        "requests": round(st.requests * scale),
+        "completed": round(st.completed * scale),
+        "abandoned": round(st.abandoned * scale),
+        "open_at_end": round(st.open * scale),
+        "completed_share": _share(st.completed, st.requests),
+        "abandoned_share": _share(st.abandoned, st.requests),
+        "wait_s": describe(st.wait),
+        "match_wait_s": {**describe(st.match_wait),
+                         "p_wait": _share(sum(1 for x in st.match_wait if x > 0),
+                                          len(st.match_wait))},
+        "pickup_s": describe(st.pickup),
+        "busy_s_per_ride": describe(st.busy),
+        "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
+        "payment_share": {r: _share(n, paid_total)
+                          for r, n in zip(w.rails, st.paid_by_rail, strict=True)},
+        "payment_failures": round(st.failed_payments * scale),
+        "money": _money(w, scale),
+        "events": outcome.events,
+        "wall_s": round(outcome.wall_s, 3),
+    }
+
+
+def _share(a: float, b: float) -> float | None:
+    return round(a / b, 6) if b else None
+
+
+def _on_shift_seconds(w) -> float:
+    """Driver-seconds on duty, from the shift windows clipped to the run."""
+    from sim.fleet import shift_windows
+
+    total = 0.0
+    for i, sh in enumerate(w.fleet.shifts):
+        members = w.fleet.shift_of.count(i)
+        windows = shift_windows(sh.start_hour, sh.hours, w.scenario.start, w.duration)
+        total += members * sum(b - a for a, b in windows)
+    return total
+
+
+def _money(w, scale: float) -> dict[str, Any]:
+    led = w.ledger
+    yuan = lambda fen: round(fen * scale / 100, 2)  # noqa: E731
+    by_policy = {}
+    for p in w.book.policies:
+        spent = -led.total(L.SUBSIDY, policy=p.id)
+        by_policy[p.id] = {
+            "rail": p.spec.rail, "side": p.spec.side, "spent_yuan": yuan(spent),
+            "rides_paid": round(p.paid_rides * scale), "free_rides": round(p.free_rides * scale),
+        }
+    mobile_rides = sum(n for r, n in zip(w.rails, w.stats.paid_by_rail, strict=True)
+                       if r != "cash")
+    spent_total = -led.total(L.SUBSIDY)
+    return {
+        "fares_yuan": yuan(sum(w.stats.fare_by_rail)),
+        "fares_by_rail_yuan": {r: yuan(f) for r, f in
+                               zip(w.rails, w.stats.fare_by_rail, strict=True)},
+        "fees_yuan": {r: yuan(led.total(L.FEE, rail=r)) for r in w.rails},
+        "subsidy_by_policy": by_policy,
+        "subsidy_by_side_yuan": {
+            side: round(sum(v["spent_yuan"] for v in by_policy.values() if v["side"] == side), 2)
+            for side in ("rider", "driver")
+        },
+        "subsidy_total_yuan": yuan(spent_total),
+        "subsidy_per_mobile_ride_yuan": round(spent_total / mobile_rides / 100, 4)
+        if mobile_rides else None,
+        "driver_income_settled_yuan": yuan(led.total(L.DRIVER)),
+        "driver_income_unsettled_yuan": yuan(led.total(L.DRIVER_PENDING)),
+        "ledger_entries": led.entries,
+    }

@@ -1,0 +1,35 @@
+"""Shared fixtures: a private matrix cache and small scenarios built from plain dicts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ.setdefault("TAXISIM_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def small(**over) -> dict:
+    """A scenario small enough to run in well under a second, as a dict to override."""
+    base = {
+        "name": "small",
+        "seed": 1,
+        "start": "2013-12-02T06:00:00",
+        "duration": "3h",
+        "city": {"kind": "grid", "rows": 8, "cols": 8, "block_m": 500},
+        "fleet": {"drivers": 60},
+        "demand": {"daily_requests": 6000},
+        "outputs": {"plots": False},
+    }
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
