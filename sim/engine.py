@@ -122,7 +122,7 @@ class World:
             ):
                 if t > env.now:
                     yield Timeout(env, t - env.now)
-                ride = Ride(rid, rider, plat, o, dst, t, pat, rs)
+                ride = Ride(rid, rider, plat, o, dst, env.now, pat, rs)
                 rid += 1
                 self.stats.requests += 1
                 self.matcher.request(ride)

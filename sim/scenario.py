@@ -192,15 +192,21 @@ def scenario_from_dict(
             problems.append(Problem(source, "", str(exc)))
     if seed is not None:
         data["seed"] = seed
-    _check_finite(data, "", source, problems)
     if problems:
         raise ScenarioError(problems)
+    non_finite: list[Problem] = []
+    _check_finite(data, "", source, non_finite)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, source)) from None
+        problems = _problems(exc, source)
     except RecursionError:
         raise ScenarioError([Problem(source, "", "scenario nested too deeply")]) from None
+    seen = {p.path for p in problems}
+    problems += [p for p in non_finite if p.path not in seen]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
 
 
 def _deep_copy(data: Any) -> Any:
