@@ -81,25 +81,20 @@ def _ring_radial(spec: RingRadialCity) -> nx.DiGraph:
     return g
 
 
-def _num(value: object) -> float | None:
-    """A finite float from a GraphML attribute (always read back as a string)."""
+def _num(value: object) -> float:
+    """A finite float from a GraphML attribute (read back as a string), else NaN."""
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+        return math.nan
+    return x if math.isfinite(x) else math.nan
 
 
 def _maxspeed_kph(value: object) -> float | None:
     """OSM maxspeed such as '50', '30 mph' or "['50', '30']" (mean, as osmnx does)."""
-    if value is None:
-        return None
-    text = str(value)
-    nums = [float(t) for t in re.findall(r"\d+(?:\.\d+)?", text)]
-    nums = [x for x in nums if x > 0]
-    if not nums:
-        return None
-    return sum(nums) / len(nums) * (1.609344 if "mph" in text else 1.0)
+    text = "" if value is None else str(value)
+    nums = [x for x in map(float, re.findall(r"\d+(?:\.\d+)?", text)) if x > 0]
+    return sum(nums) / len(nums) * (1.609344 if "mph" in text else 1.0) if nums else None
 
 
 def _graphml(spec: GraphmlCity) -> nx.DiGraph:
@@ -109,55 +104,47 @@ def _graphml(spec: GraphmlCity) -> nx.DiGraph:
         raise CityError(f"city.path: file not found: {spec.path}")
     try:
         raw = nx.read_graphml(path)
-    except Exception as e:  # the parsers raise many kinds
+    except Exception as e:  # the XML and GraphML layers raise many kinds
         msg = " ".join(str(e).split())
         raise CityError(f"city.path: cannot read GraphML: {type(e).__name__}: {msg}") from e
     if raw.number_of_nodes() == 0:
         raise CityError(f"city.path: no nodes in {spec.path}")
     ids = list(raw.nodes)
-    xy = np.empty((len(ids), 2))
-    for i, v in enumerate(ids):
-        x, y = _num(raw.nodes[v].get("x")), _num(raw.nodes[v].get("y"))
-        if x is None or y is None:
-            raise CityError(f"city.path: node {v!r} has no numeric x and y")
-        xy[i] = x, y
+    xy = np.array([[_num(raw.nodes[v].get(k)) for k in "xy"] for v in ids], dtype=np.float64)
+    if np.isnan(xy).any():
+        bad = ids[int(np.flatnonzero(np.isnan(xy).any(axis=1))[0])]
+        raise CityError(f"city.path: node {bad!r} has no numeric x and y")
     crs = str(raw.graph.get("crs", "")).lower()
     if crs:
-        lonlat = any(k in crs for k in ("4326", "4258", "longlat", "lonlat", "latlong"))
+        lonlat = any(
+            k in crs for k in ("4326", "4258", "longlat", "lonlat", "latlong")
+        ) and not any(k in crs for k in ("utm", "projcrs", "projcs", "+units=m"))
     else:
-        lonlat = bool(np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90))
+        lonlat = bool((np.abs(xy) <= (180, 90)).all())
     if lonlat:  # local equirectangular projection around the mean point
         lon0, lat0 = xy.mean(axis=0)
         xy = np.radians(xy - (lon0, lat0)) * EARTH_R_M
         xy[:, 0] *= math.cos(math.radians(lat0))
-    pos = dict(zip(ids, xy, strict=True))
-    best: dict[tuple[str, str], tuple[float, float]] = {}
+    pos = dict(zip(ids, xy.tolist(), strict=True))
+    g = nx.DiGraph()
+    for v, (x, y) in pos.items():
+        g.add_node(v, x=x, y=y)
     for a, b, d in raw.edges(data=True):
         if a == b:
             continue
         length = _num(d.get("length"))
-        if length is None or length < 0:
-            length = float(np.hypot(*(pos[a] - pos[b])))
+        if not length >= 0:
+            length = math.dist(pos[a], pos[b])
         t = _num(d.get("travel_time"))
-        if t is None or t <= 0:
+        if not t > 0:
             kph = _num(d.get("speed_kph"))
-            if kph is None or kph <= 0:
+            if not kph > 0:
                 kph = _maxspeed_kph(d.get("maxspeed")) or spec.default_speed_kph
             t = length / (kph / 3.6)
-        for key in [(a, b)] if raw.is_directed() else [(a, b), (b, a)]:
-            if key not in best or t < best[key][0]:
-                best[key] = (t, length)
-    g = nx.DiGraph()
-    for v in ids:
-        g.add_node(v, x=float(pos[v][0]), y=float(pos[v][1]))
-    for (a, b), (t, length) in best.items():
-        g.add_edge(a, b, time=t, length=length)
+        for p, q in [(a, b)] if raw.is_directed() else [(a, b), (b, a)]:
+            if not g.has_edge(p, q) or t < g[p][q]["time"]:  # parallel edges: fastest wins
+                g.add_edge(p, q, time=t, length=length)
     return g
-
-
-def _sizes_text(sizes: np.ndarray) -> str:
-    shown = ", ".join(str(int(s)) for s in sizes[:5])
-    return shown + (f", ... ({len(sizes) - 5} more)" if len(sizes) > 5 else "")
 
 
 def build_city(spec: CitySpec, cache_dir: Path | None = None) -> City:
@@ -175,21 +162,22 @@ def build_city(spec: CitySpec, cache_dir: Path | None = None) -> City:
     if k > 1:
         sizes = np.bincount(comp)
         if not getattr(spec, "largest_component", False):
+            top = ", ".join(map(str, np.sort(sizes)[::-1][:6].tolist())) + (", ..." * (k > 6))
             raise CityError(
-                f"city: road graph is not strongly connected: {k} components of sizes "
-                f"{_sizes_text(np.sort(sizes)[::-1])} "
-                "(set city.largest_component: true to keep the largest)"
+                f"city: road graph is not strongly connected: {k} components of sizes {top}"
+                " (set city.largest_component: true to keep the largest)"
             )
         keep = comp == np.argmax(sizes)
         e = e[keep[u] & keep[v]]
         e[:, :2] = (np.cumsum(keep) - 1)[e[:, :2].astype(np.int64)]
         xy = xy[keep]
-    by_label = {str(lab): i for i, lab in enumerate(np.array(labels, dtype=object)[keep])}
+    by_label = {str(lab): i for i, lab in enumerate(np.compress(keep, labels).tolist())}
     places: dict[str, int] = {}
+    core = len(xy)
     for name, p in spec.places.items():
         field = f"city.places.{name}.node"
         if p.node is None:
-            xy, e = _add_spur(xy, e, p.spur_km or 0.0, p.spur_speed_kph, p.bearing_deg, n=k)
+            xy, e = _add_spur(xy, e, p.spur_km or 0.0, p.spur_speed_kph, p.bearing_deg, core)
             places[name] = len(xy) - 1
         elif str(p.node) in by_label:
             places[name] = by_label[str(p.node)]
@@ -243,21 +231,23 @@ class City:
         self._labels = labels
         u, v = e[:, 0].astype(np.int64), e[:, 1].astype(np.int64)
         order = np.argsort(u * n + v, kind="stable")
-        self._edge_key, self._edge_len = (u * n + v)[order], e[order, 3]
+        self._edge_key = (u * n + v)[order]
+        # whole centimetres: integer sums are exact in any order, so both modes agree exactly
+        self._edge_cm = np.rint(e[order, 3] * 100).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
         times = np.maximum(e[order, 2], MIN_EDGE_S)
         self._fwd = sparse.csr_matrix((times, v[order], indptr), shape=(n, n))
         self._rev = self._fwd.T.tocsr()
         h = hashlib.sha256(FORMAT)
-        for a in (np.int64(n), indptr, v[order], times, self._edge_len, self.xy):
+        for a in (np.int64(n), indptr, v[order], times, self._edge_cm, self.xy):
             h.update(np.ascontiguousarray(a).tobytes())
         self.graph_hash = h.hexdigest()
         self._init_cells(spec.cell_m)
         self._init_units()
         self._T: np.ndarray | None = None
         self._D: np.ndarray | None = None
-        self._rows: OrderedDict[tuple[int, bool], list] = OrderedDict()
-        self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (12 * n)))
+        self._rows: OrderedDict[tuple[int, bool], tuple] = OrderedDict()
+        self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         if n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
 
@@ -290,18 +280,12 @@ class City:
     def _ring(self, cell: int, ring: int) -> list[int]:
         if ring == 0:
             return [cell]
-        if ring < 0 or ring > self.max_ring:
-            return []
         r0, c0 = divmod(cell, self._ncols)
-        span = np.arange(-ring, ring + 1)
-        side = span[1:-1]
-        rows = np.concatenate([np.full(span.size, r0 - ring), np.full(span.size, r0 + ring),
-                               r0 + side, r0 + side])
-        cols = np.concatenate([c0 + span, c0 + span,
-                               np.full(side.size, c0 - ring), np.full(side.size, c0 + ring)])
-        ok = (rows >= 0) & (rows < self._nrows) & (cols >= 0) & (cols < self._ncols)
-        ids = rows[ok] * self._ncols + cols[ok]
-        return sorted(int(c) for c in ids[self._occupied[ids]])
+        rows = np.arange(max(r0 - ring, 0), min(r0 + ring + 1, self._nrows))
+        cols = np.arange(max(c0 - ring, 0), min(c0 + ring + 1, self._ncols))
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        ids = (rr * self._ncols + cc)[np.maximum(abs(rr - r0), abs(cc - c0)) == ring]
+        return ids[self._occupied[ids]].tolist()
 
     # -- travel times and distances --------------------------------------------------------
 
@@ -313,7 +297,7 @@ class City:
         """
         out = csgraph.dijkstra(self._fwd, indices=0).max()
         back = csgraph.dijkstra(self._rev, indices=0).max()
-        speed = float((self._edge_len / self._fwd.data).max(initial=0.0))
+        speed = float((self._edge_cm / 100 / self._fwd.data).max(initial=0.0))
         short = (out + back) * speed < 10.0 * 65000
         self._dist_dtype, self._dist_scale = (np.uint16, 10.0) if short else (np.uint32, 1.0)
 
@@ -332,14 +316,14 @@ class City:
         nxt = pred.astype(it)
         dead = nxt < 0  # the destination itself, or out of reach
         np.copyto(nxt, np.broadcast_to(cols, nxt.shape), where=dead)
-        acc = np.zeros((b, n))
+        acc = np.zeros((b, n), dtype=np.int64)
         if self._edge_key.size:
             keys = nxt.astype(np.int64)
             keys += cols.astype(np.int64) * n
             pos = np.searchsorted(self._edge_key, keys)
             del keys
-            acc = self._edge_len[np.minimum(pos, self._edge_key.size - 1, out=pos)]
-            acc[dead] = 0.0
+            acc = self._edge_cm[np.minimum(pos, self._edge_key.size - 1, out=pos)]
+            acc[dead] = 0
         lost = dead & (cols != np.asarray(dst)[:, None])
         nxt += (np.arange(b, dtype=it) * n)[:, None]
         flat, acc = nxt.ravel(), acc.ravel()
@@ -349,9 +333,9 @@ class City:
                 break
             acc += acc[flat]
             flat = jump
-        acc = acc.reshape(b, n)
-        acc[lost] = np.inf
-        return _quantise(acc, self._dist_scale, self._dist_dtype)
+        metres = acc.reshape(b, n) / 100.0
+        metres[lost] = np.inf
+        return _quantise(metres, self._dist_scale, self._dist_dtype)
 
     def _batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All-pairs rows T[dst, src] and D[dst, src], a bounded batch of dst at a time."""
@@ -366,24 +350,20 @@ class City:
         """Load both matrices from the cache (memory-mapped), else compute and store them."""
         paths = [cache_dir / f"{self.graph_hash}.{k}.npy" for k in ("time", "dist")]
         want = [np.dtype(np.uint16), np.dtype(self._dist_dtype)]
-        with contextlib.suppress(OSError, ValueError):
-            mats = [np.load(p, mmap_mode="r") for p in paths]
-            if all(m.shape == (self.n, self.n) and m.dtype == w
-                   for m, w in zip(mats, want, strict=True)):
-                return mats[0], mats[1]
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            self._write(paths, want)
-            return np.load(paths[0], mmap_mode="r"), np.load(paths[1], mmap_mode="r")
-        except OSError:  # unwritable cache: keep them in memory
-            mats = [np.empty((self.n, self.n), dtype=w) for w in want]
-            lo = 0
-            for t, d in self._batches():
-                mats[0][lo:lo + len(t)], mats[1][lo:lo + len(t)] = t, d
-                lo += len(t)
-            for m in mats:
-                m.flags.writeable = False
-            return mats[0], mats[1]
+        for attempt in range(2):
+            with contextlib.suppress(OSError, ValueError):
+                t, d = (np.load(p, mmap_mode="r").view(np.ndarray) for p in paths)
+                if t.shape == d.shape == (self.n, self.n) and [t.dtype, d.dtype] == want:
+                    return t, d
+            if attempt == 0:
+                try:
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    self._write(paths, want)
+                except OSError:  # unwritable cache: keep the matrices in memory
+                    break
+        t, d = (np.concatenate(parts) for parts in zip(*self._batches(), strict=True))
+        t.flags.writeable = d.flags.writeable = False
+        return t, d
 
     def _write(self, paths: list[Path], dtypes: list[np.dtype]) -> None:
         """Stream rows into temp .npy files, then rename: a crash never leaves half a file."""
@@ -395,9 +375,8 @@ class City:
                     fd, name = tempfile.mkstemp(dir=p.parent, prefix=p.name, suffix=".tmp")
                     temps.append(name)
                     f = stack.enter_context(os.fdopen(fd, "wb"))
-                    header = {"descr": np.lib.format.dtype_to_descr(dt),
-                              "fortran_order": False, "shape": (self.n, self.n)}
-                    np.lib.format.write_array_header_1_0(f, header)
+                    head = {"descr": dt.str, "fortran_order": False, "shape": (self.n, self.n)}
+                    np.lib.format.write_array_header_1_0(f, head)
                     files.append(f)
                 for rows in self._batches():
                     for f, r in zip(files, rows, strict=True):
@@ -413,27 +392,25 @@ class City:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
 
-    def _row(self, dst: int, src: int | None = None) -> list:
-        """Fallback mode: [times, next hops, lengths or None] toward dst, LRU-cached.
+    def _row(self, dst: int, src: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Fallback mode: times and next hops toward dst, LRU-cached.
 
         The bounded search covers every trip a dispatcher looks at; a longer trip (src
         given and out of reach) gets an unbounded search of its own.
         """
-        full = False
-        while True:
+        for full in (False, True):
             row = self._rows.get((dst, full))
             if row is None:
                 t, pred = self._solve(np.array([dst]), np.inf if full else FALLBACK_LIMIT_S)
                 t.flags.writeable = False
-                row = [t[0], pred, None]
-                self._rows[(dst, full)] = row
+                row = self._rows[(dst, full)] = (t[0], pred[0])
                 if len(self._rows) > self._row_cap:
                     self._rows.popitem(last=False)
             else:
                 self._rows.move_to_end((dst, full))
-            if full or src is None or row[0][src] != UNREACHED_S:
-                return row
-            full = True
+            if src is None or row[0][src] != UNREACHED_S:
+                break
+        return row
 
     def times_to(self, dst: int) -> np.ndarray:
         """uint16 seconds from every node to dst (65535 = unreachable or beyond the bound)."""
@@ -451,10 +428,14 @@ class City:
         """Length of the fastest path in metres (what the taxi meter charges)."""
         if self._D is not None:
             return float(self._D[dst, src]) * self._dist_scale
-        row = self._row(dst, src)
-        if row[2] is None:
-            row[2] = self._lengths(row[1], np.array([dst]))[0]
-        return float(row[2][src]) * self._dist_scale
+        pred = self._row(dst, src)[1]
+        path = [src]
+        while path[-1] != dst and pred[path[-1]] >= 0:  # walk the next hops to dst
+            path.append(int(pred[path[-1]]))
+        hops = np.array(path, dtype=np.int64)
+        cm = self._edge_cm[np.searchsorted(self._edge_key, hops[:-1] * self.n + hops[1:])]
+        metres = np.array([cm.sum() / 100.0 if path[-1] == dst else np.inf])
+        return float(_quantise(metres, self._dist_scale, self._dist_dtype)[0]) * self._dist_scale
 
     def node_of(self, place_or_node: str | int) -> int:
         """Node index of a place name, a node id from the source graph, or an index."""

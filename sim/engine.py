@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import simpy
@@ -184,10 +183,9 @@ class World:
     def _abandon(self, ride: Ride) -> None:
         ride.status = ABANDONED
         self.stats.abandoned += 1
-        now = round(self.env.now, 3)
-        self.log.add([ride.id, ride.rider, "", self._platform(ride), round(ride.t_request, 3),
-                      "", "", "", now, "abandoned", ride.origin, ride.dest, "", "", "", "", "",
-                      "", "", ""])
+        self.log.add([ride.id, ride.rider, None, self._platform(ride), ride.t_request, None,
+                      None, None, None, self.env.now, "abandoned", ride.origin, ride.dest, None,
+                      None, None, None, None, None, None, None])
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
@@ -279,11 +277,11 @@ class World:
                 self.days.lottery_entry(p, ride.id, fare, now)
                 lottery = True
             self.days.paid(ride.rider, rail, rider_sub, driver_sub)
-        self.log.add([ride.id, ride.rider, ride.driver, self._platform(ride),
-                      round(ride.t_request, 3), round(ride.t_match, 3), round(ride.t_pickup, 3),
-                      round(ride.t_dropoff, 3), round(now, 3), "completed", ride.origin,
-                      ride.dest, round(ride.dist_m, 1), fare, self.rails[rail], int(ride.failed),
-                      fee, rider_sub, driver_sub, 0], lottery)
+        self.log.add([ride.id, ride.rider, ride.driver, self._platform(ride), ride.t_request,
+                      ride.t_match, ride.t_pickup, ride.t_dropoff, now, None, "completed",
+                      ride.origin,
+                      ride.dest, ride.dist_m, fare, self.rails[rail], int(ride.failed), fee,
+                      rider_sub, driver_sub, 0], lottery)
 
     def _platform(self, ride: Ride) -> str:
         return self.platforms[ride.platform] if ride.platform >= 0 else "street"
@@ -308,10 +306,11 @@ class World:
         open_rides = sorted([*waiting.values(), *self.in_flight.values()], key=lambda r: r.id)
         for ride in open_rides:
             matched = ride.status == MATCHED
-            self.log.add([ride.id, ride.rider, ride.driver if matched else "",
-                          self._platform(ride), round(ride.t_request, 3),
-                          round(ride.t_match, 3) if matched else "", "", "", "", "open",
-                          ride.origin, ride.dest, "", "", "", "", "", "", "", ""])
+            self.log.add([ride.id, ride.rider, ride.driver if matched else None,
+                          self._platform(ride), ride.t_request,
+                          ride.t_match if matched else None, None, None, None, None, "open",
+                          ride.origin, ride.dest, None, None, None, None, None, None, None,
+                          None])
         self.stats.open = len(open_rides)
 
 
@@ -335,19 +334,10 @@ def simulate(scenario: Scenario, out_dir: Path | None, progress: bool = False,
     """Build and run one scenario, streaming ride rows into ``out_dir``."""
     t0 = time.perf_counter()
     world = World(scenario, out_dir, city=city, progress=progress)
-    counter = _count_events(world.env)
     world.run()
-    return Outcome(world, time.perf_counter() - t0, counter())
+    return Outcome(world, time.perf_counter() - t0, _events_scheduled(world.env))
 
 
-def _count_events(env: simpy.Environment) -> Any:
-    """Count processed events by wrapping ``env.step`` (one attribute lookup per event)."""
-    n = [0]
-    step = env.step
-
-    def counted() -> None:
-        n[0] += 1
-        step()
-
-    env.step = counted  # type: ignore[method-assign]
-    return lambda: n[0]
+def _events_scheduled(env: simpy.Environment) -> int:
+    """Events the run scheduled: SimPy numbers each one from its ``_eid`` counter."""
+    return next(env._eid)

@@ -18,15 +18,23 @@ from sim.state import DriverState
 
 RIDE_COLUMNS = (
     "ride_id", "rider_id", "driver_id", "platform", "t_request", "t_match", "t_pickup",
-    "t_dropoff", "t_paid", "status", "origin", "destination", "distance_m", "fare_fen",
+    "t_dropoff", "t_paid", "t_abandon", "status", "origin", "destination", "distance_m", "fare_fen",
     "rail", "payment_failed", "fee_fen", "rider_subsidy_fen", "driver_subsidy_fen",
     "free_ride",
 )
 TIMESERIES_COLUMNS = ("t", "time", *(s.name.lower() for s in DriverState), "waiting_riders")
 
 
+FLOAT_COLUMNS = frozenset({"t_request", "t_match", "t_pickup", "t_dropoff", "t_paid",
+                           "t_abandon", "distance_m"})
+
+
 class RideLog:
-    """Ride rows, buffered and flushed to ``path`` (or kept in memory when ``path`` is None)."""
+    """Ride rows, buffered and flushed to ``path`` (or dropped when ``path`` is None).
+
+    Rows carry raw floats and None for "not applicable"; rounding to the millisecond and
+    blanking Nones happen per column at flush time, vectorised, not once per ride.
+    """
 
     def __init__(self, path: Path | None, chunk: int = 50_000) -> None:
         self.rows: list[list[Any]] = []
@@ -37,6 +45,7 @@ class RideLog:
         self._writer = csv.writer(self._file, lineterminator="\n") if self._file else None
         if self._writer:
             self._writer.writerow(RIDE_COLUMNS)
+        self._float_idx = [i for i, c in enumerate(RIDE_COLUMNS) if c in FLOAT_COLUMNS]
         self._index: dict[int, list[Any]] = {}
         self.written = 0
 
@@ -52,10 +61,17 @@ class RideLog:
         self._index[ride_id][-1] = 1
 
     def flush(self) -> None:
-        if self._writer:
-            self._writer.writerows(self.rows)
+        if self._writer and self.rows:
+            cols = [list(c) for c in zip(*self.rows, strict=True)]
+            for i in self._float_idx:
+                rounded = np.round(np.array(cols[i], dtype=float), 3).tolist()
+                cols[i] = ["" if v != v else v for v in rounded]  # NaN (was None) -> blank
+            self._writer.writerows(
+                zip(*(["" if v is None else v for v in c] if i not in self._float_idx else c
+                      for i, c in enumerate(cols)), strict=True)
+            )
             self.written += len(self.rows)
-            self.rows.clear()
+        self.rows.clear()
         self._index.clear()
 
     def close(self) -> None:

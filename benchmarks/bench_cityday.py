@@ -1,0 +1,128 @@
+"""A city-day on a ~10,000-node grid: the full model against a bare SimPy skeleton.
+
+    python benchmarks/bench_cityday.py --drivers 2000 --requests 100000
+
+Prints one JSON line: the full model's wall time, rides/s, events/s and peak memory, the
+same figures for a bare SimPy skeleton that moves the same number of rides (a process per
+ride, 8 events each, nothing else), and their ratio. Each part runs in its own process so
+peak memory is its own. The travel-time matrix is built (or loaded from the cache) before
+the clock starts and reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
+    return {
+        "name": "bench-cityday", "seed": seed, "start": "2013-12-02T00:00:00", "duration": "1d",
+        "city": {"kind": "grid", "rows": side, "cols": side, "block_m": 250,
+                 "max_matrix_nodes": side * side + 10},
+        "fleet": {"drivers": drivers},
+        "demand": {"daily_requests": requests},
+        "population": {"riders_apps": {"didi": 0.3, "kuaidi": 0.3}},
+        "payment": {"riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
+                    "drivers_accepting": {"alipay": 0.4, "wechat_pay": 0.3}},
+        "outputs": {"plots": False, "timeseries_every_min": 15},
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_model(args) -> dict:
+    import sim
+    from sim.city import build_city
+    from sim.scenario import scenario_from_dict
+
+    scn = scenario_from_dict(scenario(args.drivers, args.requests, args.side, args.seed))
+    t0 = time.perf_counter()
+    build_city(scn.city)
+    city_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = sim.run(scn, Path(tmp) / "run")
+        wall = time.perf_counter() - t0
+    s = res.summary
+    return {"wall_s": round(wall, 2), "sim_wall_s": s["wall_s"], "city_build_s": round(city_s, 2),
+            "requests": s["requests"], "completed": s["completed"], "events": s["events"],
+            "rides_per_s": round(s["requests"] / wall), "events_per_s": round(s["events"] / wall),
+            "peak_rss_mb": round(peak_rss_mb())}
+
+
+def run_baseline(args) -> dict:
+    """A bare SimPy loop: one process per ride, timeouts for pickup, boarding, trip, payment."""
+    import numpy as np
+    import simpy
+
+    rng = np.random.default_rng(args.seed)
+    n = args.requests
+    arrivals = np.sort(rng.random(n) * 86400).tolist()
+    legs = rng.exponential(300, (n, 4)).tolist()
+    env = simpy.Environment()
+    done = [0]
+
+    def ride(env, leg):
+        yield env.timeout(leg[0])  # drive to pickup
+        yield env.timeout(leg[1] / 10)  # boarding
+        yield env.timeout(leg[2] * 2)  # trip
+        yield env.timeout(leg[3] / 10)  # payment
+        done[0] += 1
+
+    def demand(env):
+        for t, leg in zip(arrivals, legs, strict=True):
+            yield env.timeout(t - env.now)
+            env.process(ride(env, leg))
+
+    env.process(demand(env))
+    t0 = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - t0
+    return {"wall_s": round(wall, 2), "rides": done[0], "rides_per_s": round(n / wall),
+            "peak_rss_mb": round(peak_rss_mb())}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--drivers", type=int, default=2000)
+    p.add_argument("--requests", type=int, default=100_000)
+    p.add_argument("--side", type=int, default=100, help="grid side: side x side nodes")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--part", choices=["model", "baseline"], help=argparse.SUPPRESS)
+    p.add_argument("--no-baseline", action="store_true")
+    args = p.parse_args()
+    if args.part:
+        fn = run_model if args.part == "model" else run_baseline
+        print(json.dumps(fn(args)))
+        return
+    common = ["--drivers", str(args.drivers), "--requests", str(args.requests),
+              "--side", str(args.side), "--seed", str(args.seed)]
+
+    def part(name: str) -> dict:
+        out = subprocess.run([sys.executable, __file__, "--part", name, *common],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    model = part("model")
+    result = {"drivers": args.drivers, "requests": args.requests, "nodes": args.side ** 2,
+              "model": model}
+    if not args.no_baseline:
+        base = part("baseline")
+        result["baseline"] = base
+        result["ratio"] = round(model["wall_s"] / base["wall_s"], 2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
