@@ -115,12 +115,9 @@ def _graphml(spec: GraphmlCity) -> nx.DiGraph:
         bad = ids[int(np.flatnonzero(np.isnan(xy).any(axis=1))[0])]
         raise CityError(f"city.path: node {bad!r} has no numeric x and y")
     crs = str(raw.graph.get("crs", "")).lower()
-    if crs:
-        lonlat = any(
-            k in crs for k in ("4326", "4258", "longlat", "lonlat", "latlong")
-        ) and not any(k in crs for k in ("utm", "projcrs", "projcs", "+units=m"))
-    else:
-        lonlat = bool((np.abs(xy) <= (180, 90)).all())
+    geo = any(k in crs for k in ("4326", "4258", "longlat", "lonlat", "latlong"))
+    geo &= not any(k in crs for k in ("utm", "projcrs", "projcs", "+units=m"))
+    lonlat = geo if crs else bool((np.abs(xy) <= (180, 90)).all())
     if lonlat:  # local equirectangular projection around the mean point
         lon0, lat0 = xy.mean(axis=0)
         xy = np.radians(xy - (lon0, lat0)) * EARTH_R_M
@@ -251,8 +248,6 @@ class City:
         if n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
 
-    # -- spatial cells ---------------------------------------------------------------------
-
     def _init_cells(self, cell_m: float) -> None:
         """Square cells over the bounding box; only cells holding a node can hold a taxi."""
         rc = np.floor((self.xy - self.xy.min(axis=0)) / cell_m).astype(np.int64)
@@ -273,8 +268,7 @@ class City:
         """Cells holding nodes at Chebyshev distance exactly ``ring`` (cached; do not mutate)."""
         got = self._ring_cache.get((cell, ring))
         if got is None:
-            got = self._ring(cell, ring)
-            self._ring_cache[(cell, ring)] = got
+            got = self._ring_cache[(cell, ring)] = self._ring(cell, ring)
         return got
 
     def _ring(self, cell: int, ring: int) -> list[int]:
@@ -287,13 +281,11 @@ class City:
         ids = (rr * self._ncols + cc)[np.maximum(abs(rr - r0), abs(cc - c0)) == ring]
         return ids[self._occupied[ids]].tolist()
 
-    # -- travel times and distances --------------------------------------------------------
-
     def _init_units(self) -> None:
         """Decametres in uint16 when every fastest path provably fits, else metres in uint32.
 
-        A fastest path takes at most t(a,0) + t(0,b) seconds and covers at most that time
-        the fastest edge speed, so two Dijkstras from node 0 bound every trip length.
+        A fastest path takes at most t(a,0) + t(0,b) seconds and covers at most that many
+        seconds at the fastest edge speed, so two Dijkstras from node 0 bound every trip.
         """
         out = csgraph.dijkstra(self._fwd, indices=0).max()
         back = csgraph.dijkstra(self._rev, indices=0).max()

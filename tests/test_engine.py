@@ -83,7 +83,8 @@ def test_shifts_take_drivers_off(tmp_path):
     assert ts["off"][hour >= 17].min() > 30
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drivers=st.integers(1, 40), daily=st.integers(100, 20000),
        patience=st.sampled_from([0, 60, 600]), seed=st.integers(0, 2**32))
 def test_property_conservation(tmp_path_factory, drivers, daily, patience, seed):

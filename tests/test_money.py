@@ -141,7 +141,8 @@ def test_logit_choice_matches_closed_form():
     assert stats.chisquare(counts, expected).pvalue > 0.001
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(amount=st.floats(0, 30), cap=st.one_of(st.none(), st.integers(0, 4)),
        budget=st.one_of(st.none(), st.floats(0, 3000)), free=st.integers(0, 50),
        delay=st.integers(0, 3), side=st.sampled_from(["rider", "driver"]),
