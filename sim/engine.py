@@ -18,6 +18,7 @@ import simpy
 from simpy.events import Timeout
 
 from sim import ledger as L
+from sim.adoption import AdoptionModel
 from sim.city import City, build_city
 from sim.daybook import DayBook
 from sim.demand import OriginDestination, requests
@@ -85,6 +86,8 @@ class World:
         self.stats.fare_by_rail = [0] * len(self.rails)
         self.log = RideLog(out_dir / "rides.csv" if out_dir and scenario.outputs.rides else None)
         self.days = DayBook(self)
+        self.adoption = AdoptionModel(self) if scenario.adoption.enabled else None
+        self.days.adoption = self.adoption
         self.timeseries: list[tuple] = []
         self.in_flight: dict[int, Ride] = {}
         self.boarding = scenario.demand.boarding_s
@@ -273,6 +276,8 @@ class World:
                 led.post(now, day, "driver_subsidy", self.acc_policy[p.id], pending, fen, ride.id)
                 led.defer(day + p.spec.payout_delay_days, pending, self.acc_driver[rail], fen)
                 driver_sub += fen
+            if self.adoption is not None:
+                self.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
             for p in self.book.lottery_eligible(rail, plat, now):
                 self.days.lottery_entry(p, ride.id, fare, now)
                 lottery = True

@@ -2,7 +2,8 @@
 
 The rider picks among the rails she has a card bound for and the driver accepts (cash is
 always possible) by a multinomial logit over convenience, the subsidy she would receive,
-habit and perceived risk. A mobile payment that fails for want of network falls back to
+habit and perceived risk. Habit H enters as H / (1 + H): its pull saturates, so a rider
+who rides daily is not locked in for ever. A mobile payment that fails for want of network falls back to
 cash (seed: Alipay's barcode works offline, WeChat Pay did not yet).
 """
 
@@ -103,8 +104,8 @@ class Chooser:
         if options == 1:
             return Checkout(CASH, self.checkout_s(CASH), False)
         idx = [j for j in range(self.n) if options >> j & 1]
-        v = [self.base[j] + self.beta_subsidy * offers[j] + self.beta_habit * habit[j]
-             for j in idx]
+        v = [self.base[j] + self.beta_subsidy * offers[j]
+             + self.beta_habit * habit[j] / (1.0 + habit[j]) for j in idx]
         rail = idx[logit_choice(v, self.uniform())]
         seconds = self.checkout_s(rail)
         if self.fail[rail] and self.uniform() < self.fail[rail]:

@@ -83,11 +83,15 @@ class PolicyBook:
             self.by_rail[p.rail, p.spec.side].append(p)
         self.lotteries = [p for p in self.policies if p.free_rides_per_day > 0]
 
-    def offer_yuan(self, rail: int, platform: str, t: float) -> float:
-        """What a rider expects to receive for paying on ``rail`` now (mean amounts)."""
+    def offer_yuan(self, rail: int, platform: str | None, t: float, side: str = "rider") -> float:
+        """What one ride paid on ``rail`` at ``t`` is announced to earn ``side`` (mean yuan).
+
+        ``platform`` None means any platform: the offer as advertised, wherever it applies.
+        """
         total = 0.0
-        for p in self.by_rail.get((rail, "rider"), ()):
-            if p.active(t) and (p.spec.platform is None or p.spec.platform == platform):
+        for p in self.by_rail.get((rail, side), ()):
+            if p.active(t) and (platform is None or p.spec.platform is None
+                                or p.spec.platform == platform):
                 total += p.mean_fen()
         return total / 100.0
 

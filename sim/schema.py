@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.adoption_schema import Adoption, Campaign
 from sim.money_schema import Payment, SubsidyPolicy
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -242,6 +243,8 @@ class Scenario(Frozen):
     payment: Payment = Payment()
     policies: list[SubsidyPolicy] = Field(default_factory=list)
     population: Population = Population()
+    adoption: Adoption = Adoption()
+    campaigns: list[Campaign] = Field(default_factory=list)
     outputs: Outputs = Outputs()
 
     @field_validator("duration")
@@ -286,6 +289,13 @@ class Scenario(Frozen):
                 )
             if p.platform is not None and p.platform not in platforms:
                 raise ValueError(f"policies.{i}.platform: no platform {p.platform!r}")
+        for i, c in enumerate(self.campaigns):
+            if c.kind == "bind_cards" and (c.rail not in rails or c.rail == "cash"):
+                raise ValueError(f"campaigns.{i}.rail: bind_cards needs a mobile rail of"
+                                 f" payment.rails (got {c.rail!r})")
+            if c.kind == "install_app" and c.platform not in platforms:
+                raise ValueError(f"campaigns.{i}.platform: install_app needs one of"
+                                 f" population.platforms (got {c.platform!r})")
         ids = [p.id for p in self.policies]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

@@ -42,9 +42,35 @@ def summarize(outcome) -> dict[str, Any]:
                           for r, n in zip(w.rails, st.paid_by_rail, strict=True)},
         "payment_failures": round(st.failed_payments * scale),
         "money": _money(w, scale),
+        "adoption": adoption_summary(w.days.rows, w.rails),
         "events": outcome.events,
         "wall_s": round(outcome.wall_s, 3),
     }
+
+
+def adoption_summary(rows: list[tuple], rails: list[str]) -> dict[str, Any]:
+    """Final adoption per mobile rail and side, and a Bass fit of each daily curve."""
+    from sim.analysis import fit_bass
+    from sim.daybook import DAILY_COLUMNS
+
+    col = {c: i for i, c in enumerate(DAILY_COLUMNS)}
+    curves = {"riders_bound": "riders_bound_share", "riders_active": "riders_active_share",
+              "drivers_accepting": "drivers_accepting_share"}
+    final: dict[str, float] = {}
+    fits: dict[str, dict[str, Any]] = {}
+    for rail in rails[1:]:
+        mine = [r for r in rows if r[col["rail"]] == rail]
+        if not mine:
+            continue
+        days = np.array([r[col["day"]] for r in mine], dtype=float)
+        for name, key in curves.items():
+            y = np.array([r[col[key]] for r in mine], dtype=float)
+            final[f"{rail}.{name}"] = round(float(y[-1]), 6)
+            if name != "riders_active" and len(y) >= 5:
+                fit = fit_bass(days + 1, y)
+                fits[f"{rail}.{name}"] = {k: (round(v, 6) if isinstance(v, float) else v)
+                                          for k, v in fit.items()}
+    return {"final": final, "bass_fit": fits}
 
 
 def _share(a: float, b: float) -> float | None:
