@@ -29,7 +29,7 @@ def adoption_figure(rows: list[tuple], scenario):
     rails = [r.id for r in scenario.payment.rails if r.id != "cash"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharex=True)
     panels = (("riders_bound_share", "riders: card bound"),
-              ("riders_active_share", "riders: paid with it that day"),
+              ("ride_share", "rides paid with it (share of rides)"),
               ("drivers_accepting_share", "drivers: accepting"))
     start = scenario.start
     for ax, (key, title) in zip(axes, panels, strict=True):

@@ -166,12 +166,42 @@ def _problems(exc: ValidationError, src: str) -> list[Problem]:
     return out
 
 
+def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_extended(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A file's mapping with its ``extends: other.yaml`` chain merged underneath."""
+    data = _read(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), "extends", "must be a file name", parent, True)])
+    base = (path.parent / parent).resolve()
+    if base in seen or base == path.resolve():
+        raise ScenarioError([Problem(str(path), "extends", "files extend each other in a loop",
+                                     parent, True)])
+    return merge(_read_extended(base, (*seen, path.resolve())), data)
+
+
 def load_scenario(
     path: str | Path, overrides: list[str] | None = None, seed: int | None = None
 ) -> Scenario:
-    """Read, override and validate a scenario file; raise ``ScenarioError`` on any problem."""
+    """Read, override and validate a scenario file; raise ``ScenarioError`` on any problem.
+
+    A file may start from another with ``extends: base.yaml`` (relative to itself) and
+    change only what differs; lists such as ``policies`` are replaced, not appended.
+    """
     path = Path(path)
-    data = _read(path)
+    data = _read_extended(path)
     return scenario_from_dict(data, str(path), overrides, seed)
 
 
