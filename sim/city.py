@@ -271,6 +271,20 @@ class City:
             got = self._ring_cache[(cell, ring)] = self._ring(cell, ring)
         return got
 
+    def rings_around(self, cell: int) -> list[list[int]]:
+        """Every ring of occupied cells around ``cell`` at once, nearest first, up to the
+        farthest occupied one (one vectorised pass instead of one per ring)."""
+        occupied = np.flatnonzero(self._occupied)
+        r0, c0 = divmod(cell, self._ncols)
+        rr, cc = np.divmod(occupied, self._ncols)
+        ring = np.maximum(abs(rr - r0), abs(cc - c0))
+        order = np.lexsort((occupied, ring))
+        rings: list[list[int]] = [[] for _ in range(int(ring.max(initial=0)) + 1)]
+        for r, c in zip(ring[order].tolist(), occupied[order].tolist(), strict=True):
+            rings[r].append(c)
+        rings[0] = [cell]
+        return rings
+
     def _ring(self, cell: int, ring: int) -> list[int]:
         if ring == 0:
             return [cell]

@@ -19,8 +19,8 @@ class CellIndex:
     def __init__(self, city) -> None:
         self.node_cell = city.node_cell.tolist()
         self.cells: list[dict[int, int]] = [{} for _ in range(city.n_cells)]
-        self.ring_cells = city.ring_cells
-        self.max_ring = city.max_ring
+        self.city = city
+        self._rings: dict[int, list[list[int]]] = {}
         self.count = 0
 
     def add(self, key: int, node: int) -> None:
@@ -31,27 +31,39 @@ class CellIndex:
         del self.cells[self.node_cell[node]][key]
         self.count -= 1
 
-    def near(self, node: int, extra_rings: int = 1) -> tuple[list[int], list[int]]:
+    def _rings_of(self, cell: int) -> list[list[int]]:
+        rings = self._rings[cell] = self.city.rings_around(cell)
+        return rings
+
+    def near(self, node: int, extra_rings: int = 1,
+             enough: int = 16) -> tuple[list[int], list[int]]:
         """Keys and nodes in the nearest non-empty ring of cells plus ``extra_rings`` more.
 
-        The extra ring catches a key that is farther as the crow flies but nearer by road.
+        The extra ring catches a key that is farther as the crow flies but nearer by road;
+        it is skipped once ``enough`` candidates are in hand, which bounds the work where
+        drivers are dense.
         """
         keys: list[int] = []
         nodes: list[int] = []
         if not self.count:
             return keys, nodes
         centre = self.node_cell[node]
-        stop = self.max_ring
+        rings = self._rings.get(centre) or self._rings_of(centre)
+        cells = self.cells
+        stop = len(rings)
         ring = 0
-        while ring <= stop:
-            for cell in self.ring_cells(centre, ring):
-                bucket = self.cells[cell]
+        while ring < stop:
+            for cell in rings[ring]:
+                bucket = cells[cell]
                 if bucket:
-                    keys.extend(bucket)
-                    nodes.extend(bucket.values())
-            if keys and stop == self.max_ring:
-                stop = min(self.max_ring, ring + extra_rings)
+                    keys += bucket
+                    nodes += bucket.values()
             ring += 1
+            if keys:
+                if len(keys) >= enough:
+                    break
+                if stop == len(rings):
+                    stop = min(stop, ring + extra_rings)
         return keys, nodes
 
 

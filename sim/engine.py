@@ -210,8 +210,7 @@ class World:
         if options == 1:
             co = self.chooser.choose(1, [], [])
         else:
-            plat = self._platform(ride)
-            offers = [self.book.offer_yuan(j, plat, t_dropoff) for j in range(len(self.rails))]
+            offers = self.book.rider_offers(self._platform(ride), t_dropoff)
             co = self.chooser.choose(options, offers, pop.habit[ride.rider].tolist())
         ride.rail = co.rail
         ride.failed = co.failed

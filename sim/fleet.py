@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 
 from sim.schema import Fleet as FleetSpec
-from sim.state import DriverState, check_move
+from sim.state import LEGAL_DRIVER_MOVES, DriverState, check_move
 
 OFF, IDLE, EN_ROUTE, ON_TRIP, PAYING = (int(s) for s in DriverState)
 
@@ -38,7 +38,8 @@ class Fleet:
 
     def move(self, d: int, new: int) -> None:
         """Change driver ``d``'s state, refusing moves the lifecycle does not allow."""
-        check_move(self.state[d], new, d)
+        if (self.state[d], new) not in LEGAL_DRIVER_MOVES:
+            check_move(self.state[d], new, d)  # raises with the names of both states
         self.state[d] = new
 
     def members(self, shift: int) -> list[int]:

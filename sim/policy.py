@@ -7,6 +7,7 @@ prove that no cap, budget or window was broken.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,19 @@ class PolicyBook:
         for p in self.policies:
             self.by_rail[p.rail, p.spec.side].append(p)
         self.lotteries = [p for p in self.policies if p.free_rides_per_day > 0]
+        self.n_rails = len(rails)
+        # Offers change only where a window opens or closes: cache them per segment.
+        self._edges = sorted({t for p in self.policies for t in (p.start_s, p.end_s)})
+        self._offers: dict[tuple[str, int], list[float]] = {}
+
+    def rider_offers(self, platform: str, t: float) -> list[float]:
+        """``offer_yuan`` for every rail at once, cached between window edges."""
+        key = (platform, bisect_right(self._edges, t))
+        got = self._offers.get(key)
+        if got is None:
+            got = self._offers[key] = [self.offer_yuan(j, platform, t)
+                                       for j in range(self.n_rails)]
+        return got
 
     def offer_yuan(self, rail: int, platform: str | None, t: float, side: str = "rider") -> float:
         """What one ride paid on ``rail`` at ``t`` is announced to earn ``side`` (mean yuan).
