@@ -33,3 +33,8 @@ def small(**over) -> dict:
         else:
             base[key] = value
     return base
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/*.json from the current code")
