@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario file")
     run.add_argument("file", type=Path)
     run.add_argument("--seed", type=int, help="replace the scenario's seed")
-    run.add_argument("--out", type=Path, help="output directory (default runs/NAME-seedSEED)")
+    run.add_argument("--out", type=Path, help="output directory (default runs/NAME-seedSEED, "
+                     "replaced on a rerun)")
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a field, e.g. fleet.drivers=800")
     run.add_argument("--force", action="store_true", help="replace a non-empty output dir")
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         from sim.api import default_out, run
         from sim.report import summary_table
 
+        # The default directory belongs to this scenario and seed: a rerun replaces it.
         out = args.out or default_out(scenario)
         progress = not args.quiet and sys.stderr.isatty()
-        results = run(scenario, out, force=args.force, progress=progress)
+        results = run(scenario, out, force=args.force or args.out is None, progress=progress)
         results_source = results.dir
         if not args.quiet:
             print(summary_table(results.summary))

@@ -3,8 +3,8 @@
 The rider picks among the rails she has a card bound for and the driver accepts (cash is
 always possible) by a multinomial logit over convenience, the subsidy she would receive,
 habit and perceived risk. Habit H enters as H / (1 + H): its pull saturates, so a rider
-who rides daily is not locked in for ever. A mobile payment that fails for want of network falls back to
-cash (seed: Alipay's barcode works offline, WeChat Pay did not yet).
+who rides daily is not locked in for ever. A mobile payment that fails for want of
+network falls back to cash (seed: Alipay's barcode works offline, WeChat Pay did not yet).
 """
 
 from __future__ import annotations

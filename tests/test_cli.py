@@ -42,6 +42,8 @@ def test_seed_flag_and_default_out_dir(tmp_path):
     r = cli("run", str(scenario_file(tmp_path)), "--seed", "5", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / "runs/small-seed5/summary.json").read_text())["seed"] == 5
+    again = cli("run", str(scenario_file(tmp_path)), "--seed", "5", "--quiet", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr  # the default directory is replaced
 
 
 def test_refuses_non_empty_out_unless_forced(tmp_path):
