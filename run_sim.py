@@ -3,6 +3,9 @@
     python run_sim.py                       # the default scenario, summary table on stdout
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
     python run_sim.py validate FILE [--set path=value]...
+    python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+    python run_sim.py compare RUN_DIR... [--out FILE.png]
+    python run_sim.py report RUN_DIR [--out FILE.html]
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
 """
@@ -10,8 +13,10 @@ Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/14
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,10 +35,27 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="PATH=VALUE", help="override a field, e.g. fleet.drivers=800")
     run.add_argument("--force", action="store_true", help="replace a non-empty output dir")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    run.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                     help="format of the ride and ledger tables (parquet needs pyarrow)")
     val = sub.add_parser("validate", help="check a scenario file without running it")
     val.add_argument("file", type=Path)
     val.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE")
+    sw = sub.add_parser("sweep", help="run a grid of scenarios with replications on Dask")
+    sw.add_argument("file", type=Path)
+    sw.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="worker processes of the local cluster (default: one per core)")
+    sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="use a running Dask scheduler instead of a local cluster")
+    sw.add_argument("--out", type=Path, help="sweep directory (default runs/sweep-NAME); "
+                    "a rerun resumes it")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
+    cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR")
+    cmp.add_argument("--out", type=Path, default=Path("compare.png"), help="PNG to write")
+    rep = sub.add_parser("report", help="write a self-contained report.html of a run")
+    rep.add_argument("dir", type=Path, metavar="RUN_DIR")
+    rep.add_argument("--out", type=Path, help="HTML file (default RUN_DIR/report.html)")
     return p
 
 
@@ -43,8 +65,76 @@ def _errors(lines: list[str]) -> int:
     return 2
 
 
+def _unwritten(args) -> str:
+    if args.command == "sweep":
+        return "finished runs are kept; run the sweep again to resume it"
+    return "no outputs were written"
+
+
 def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
+
+
+def _run(args, scenario) -> int:
+    from sim.api import default_out, run
+    from sim.report import summary_table
+
+    # The default directory belongs to this scenario and seed: a rerun replaces it.
+    out = args.out or default_out(scenario)
+    force = args.force or args.out is None
+    progress = not args.quiet and sys.stderr.isatty()
+    if args.format == "parquet":
+        from sim import io
+
+        io.require_parquet()
+        io.check_target(out, force)
+        hidden = out.parent / f".{out.name}.csv-{os.getpid()}"
+        try:  # written and converted under a hidden name, then renamed into place
+            results = run(scenario, hidden, progress=progress)
+            io.tables_to_parquet(hidden)
+            io.commit(hidden, out)
+        except BaseException:
+            io.discard(hidden)
+            raise
+        results.dir = out
+    else:
+        results = run(scenario, out, force=force, progress=progress)
+    if not args.quiet:
+        print(summary_table(results.summary))
+    print(f"outputs: {results.dir}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from sim.sweep import run_sweep
+
+    out = args.out or Path("runs") / f"sweep-{args.file.stem}"
+    res = run_sweep(args.file, out, workers=args.workers, scheduler=args.scheduler,
+                    progress=not args.quiet and sys.stderr.isatty(), log=print)
+    print(f"outputs: {res.dir}")
+    if res.failed:
+        print(f"error: {res.failed} of {res.runs} runs failed; see {res.dir / 'failures.json'}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _compare(args) -> int:
+    from sim.compare import write_compare
+
+    print(f"outputs: {write_compare(args.dirs, args.out)}")
+    return 0
+
+
+def _report(args) -> int:
+    from sim.html_report import write_report
+
+    print(f"outputs: {write_report(args.dir, args.out)}")
+    return 0
+
+
+def _source(args) -> Path:
+    return getattr(args, "file", None) or getattr(args, "dir", None) or args.dirs[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,46 +146,43 @@ def main(argv: list[str] | None = None) -> int:
 
     from sim.checks import SelfCheckError
     from sim.city import CityError
-    from sim.io import OutputExists
+    from sim.io import BadInput, OutputExists
     from sim.scenario import ScenarioError, load_scenario
 
+    commands = {"sweep": _sweep, "compare": _compare, "report": _report}
     try:
+        if args.command in commands:
+            return commands[args.command](args)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             print(f"ok: {args.file}: scenario {scenario.name!r} is valid")
             return 0
-        from sim.api import default_out, run
-        from sim.report import summary_table
-
-        # The default directory belongs to this scenario and seed: a rerun replaces it.
-        out = args.out or default_out(scenario)
-        progress = not args.quiet and sys.stderr.isatty()
-        results = run(scenario, out, force=args.force or args.out is None, progress=progress)
-        results_source = results.dir
-        if not args.quiet:
-            print(summary_table(results.summary))
-        print(f"outputs: {results_source}")
-        return 0
+        return _run(args, scenario)
     except ScenarioError as exc:
         return _errors([str(p) for p in exc.problems])
     except (CityError, OutputExists) as exc:
-        return _errors([f"error: {args.file}: {exc}"])
+        return _errors([f"error: {_source(args)}: {exc}"])
+    except BadInput as exc:
+        return _errors([f"error: {exc}"])
     except SelfCheckError as exc:
         print(f"self-check failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: no outputs were written", file=sys.stderr)
+        print(f"interrupted: {_unwritten(args)}", file=sys.stderr)
         return 130
     except SystemExit as exc:
         if exc.code == 128 + signal.SIGTERM:
-            print("terminated: no outputs were written", file=sys.stderr)
+            print(f"terminated: {_unwritten(args)}", file=sys.stderr)
         raise
     except MemoryError:
         print("error: out of memory: reduce fleet.drivers, demand or population.sample",
               file=sys.stderr)
         return 1
     except Exception as exc:  # an internal failure: say what, exit 1
-        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if os.environ.get("TAXISIM_DEBUG"):
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (set TAXISIM_DEBUG=1 for the"
+              " traceback)", file=sys.stderr)
         return 1
 
 

@@ -34,6 +34,6 @@ def verify(world) -> None:
     wait = np.frombuffer(st.wait, dtype=float)
     if len(wait) and (wait < 0).any():
         raise SelfCheckError("a ride was picked up before it was requested")
-    paid = sum(st.paid_by_rail)
+    paid = sum(world.cashier.paid_by_rail)
     if paid != st.completed:
         raise SelfCheckError(f"{st.completed} rides completed but {paid} were paid")

@@ -78,9 +78,9 @@ class DayBook:
         self._write_rows(day)
         if self.adoption is not None:
             self.adoption.end_of_day(day)
+            w.dispatch.refresh_apps()
         self._reset()
-        self._last_completed = w.stats.completed
-        self._last_paid = list(w.stats.paid_by_rail)
+        self._last_paid = list(w.cashier.paid_by_rail)
 
     def _draw_lotteries(self, day: int, t: float) -> None:
         w = self.world
@@ -88,11 +88,9 @@ class DayBook:
         for p in w.book.lotteries:
             entries = self.lottery.pop(p.id, [])
             for ride, fare in w.book.draw_free_rides(p, day, entries, rng):
-                rail = p.rail
-                w.ledger.post(t, day, "free_ride", w.acc_policy[p.id], w.acc_rider[rail], fare,
-                              ride)
+                w.cashier.free_ride(p, p.rail, ride, fare, t, day)
                 w.log.mark_free(ride)
-                self.free[rail] += 1
+                self.free[p.rail] += 1
         self.lottery.clear()
 
     def _write_rows(self, day: int) -> None:
@@ -100,7 +98,7 @@ class DayBook:
         pop = w.pop
         scale = 1.0 / w.sample
         prev = getattr(self, "_last_paid", [0] * self.n_rails)
-        paid = [a - b for a, b in zip(w.stats.paid_by_rail, prev, strict=True)]
+        paid = [a - b for a, b in zip(w.cashier.paid_by_rail, prev, strict=True)]
         total = sum(paid)
         date = (self.start.date().toordinal() + day)
         date_s = type(self.start.date()).fromordinal(date).isoformat()
@@ -121,5 +119,5 @@ class DayBook:
                 round(self.rider_sub[j] * scale / 100, 2),
                 round(self.driver_sub[j] * scale / 100, 2),
                 int(round(self.free[j] * scale)),
-                round(unsettled.get(w.acc_pending[j], 0) * scale / 100, 2),
+                round(unsettled.get(w.cashier.acc_pending[j], 0) * scale / 100, 2),
             ))

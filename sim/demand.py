@@ -62,8 +62,8 @@ class OriginDestination:
         """Origins and destinations at least ``min_trip_m`` apart (straight line)."""
         origin = self._nodes(rng, n, self.hot_o)
         dest = self._nodes(rng, n, self.hot_d)
-        for _ in range(20):
-            short = np.hypot(*(self.xy[origin] - self.xy[dest]).T) < max(self.min_trip_m, 1e-9)
+        for _ in range(20 if self.min_trip_m > 0 else 0):
+            short = np.hypot(*(self.xy[origin] - self.xy[dest]).T) < self.min_trip_m
             if not short.any():
                 break
             dest[short] = self._nodes(rng, int(short.sum()), self.hot_d)
@@ -90,3 +90,24 @@ def requests(
         patience = draw(rng, demand.patience, n)
         ride_time = draw(rng, demand.ride_time, n) if demand.ride_time else None
         yield Chunk(t, origin, dest, patience, ride_time)
+
+
+def channels(pop, dispatch, riders: np.ndarray,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel (street 0 / app 1), app platform (-1 for none) and whether the rider first
+    tries her favourite driver, for each request of a chunk.
+
+    A rider with apps hails with one of them at random, unless she is among the
+    ``street.app_riders_share`` who hail on the street anyway.
+    """
+    n = len(riders)
+    apps = pop.rider_apps[riders]
+    score = rng.random(apps.shape) * apps
+    street_anyway = rng.random(n) < dispatch.street.app_riders_share
+    has_app = score.max(axis=1, initial=0.0) > 0
+    platform = np.where(has_app & ~street_anyway, score.argmax(axis=1) if apps.shape[1] else 0,
+                        -1)
+    channel = (platform >= 0).astype(np.int64)
+    prebook = (np.asarray(pop.favourite)[riders] >= 0) & \
+        (rng.random(n) < dispatch.prebook.probability)
+    return channel, platform, prebook

@@ -1,9 +1,9 @@
 """Wires a run together: SimPy processes for demand, shifts and the day clock, callbacks
 for rides.
 
-A ride costs at most three events: its arrival, a patience timer if it must wait, and the
-moment its driver is free again. Pickup, drop-off and payment times are known at match
-time and computed, not waited for.
+A ride costs few events: its arrival, a patience timer if it must wait, a grab or street
+find where the channel needs one, and the moment its driver is free again. Pickup,
+drop-off and payment times are known at match time and computed, not waited for.
 """
 
 from __future__ import annotations
@@ -13,19 +13,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from sim import ledger as L
 from sim.adoption import AdoptionModel
+from sim.cashier import Cashier
+from sim.channels import APP, CHANNEL_NAMES, STREET
 from sim.city import City, build_city
 from sim.daybook import DayBook
-from sim.demand import OriginDestination, requests
-from sim.dispatch import POLICIES
+from sim.demand import OriginDestination, channels, requests
+from sim.dispatch import Dispatcher
 from sim.fleet import EN_ROUTE, IDLE, OFF, ON_TRIP, PAYING, Fleet, shift_windows
-from sim.metrics import RideLog, Stats
-from sim.payment import CASH, Chooser, fare_fen
+from sim.ledger import Ledger
+from sim.metrics import ChannelStats, RideLog, Stats
+from sim.payment import Chooser
 from sim.policy import PolicyBook
 from sim.population import Population
 from sim.rng import Streams
@@ -35,21 +36,44 @@ from sim.state import RideStatus
 WAITING, MATCHED, COMPLETED, ABANDONED = (
     RideStatus.WAITING, RideStatus.MATCHED, RideStatus.COMPLETED, RideStatus.ABANDONED
 )
-STATUS_NAMES = {s: s.name.lower() for s in RideStatus}
 
 
 class Ride:
     """A request in flight; dropped as soon as its row is written."""
 
-    __slots__ = ("checkout", "dest", "dist_m", "driver", "failed", "id", "origin", "patience",
-                 "platform", "rail", "ride_s", "rider", "status", "t_dropoff", "t_match",
-                 "t_pickup", "t_request")
+    __slots__ = (
+        "channel",
+        "deadhead_m",
+        "dest",
+        "dist_m",
+        "driver",
+        "failed",
+        "id",
+        "origin",
+        "patience",
+        "platform",
+        "prebook",
+        "radius",
+        "rail",
+        "ride_s",
+        "rider",
+        "round",
+        "status",
+        "t_dropoff",
+        "t_match",
+        "t_pickup",
+        "t_request",
+        "tip_fen",
+    )
 
-    def __init__(self, rid: int, rider: int, platform: int, origin: int, dest: int,
-                 t: float, patience: float, ride_s: float | None) -> None:
+    def __init__(self, rid: int, rider: int, channel: int, platform: int, prebook: bool,
+                 origin: int, dest: int, t: float, patience: float,
+                 ride_s: float | None) -> None:
         self.id = rid
         self.rider = rider
+        self.channel = channel
         self.platform = platform
+        self.prebook = prebook
         self.origin = origin
         self.dest = dest
         self.t_request = t
@@ -57,6 +81,7 @@ class Ride:
         self.ride_s = ride_s
         self.status = WAITING
         self.driver = -1
+        self.tip_fen = 0
 
 
 class World:
@@ -76,32 +101,29 @@ class World:
         self.pop = Population(scenario, self.fleet.n, self.streams["population"])
         self.platforms = self.pop.platforms
         self.rails = [r.id for r in scenario.payment.rails]
-        self.matcher = POLICIES[scenario.dispatch.policy](self)
+        self.channel_names = ["street", *(f"app:{p}" for p in self.platforms), "prebook"]
+        self.channels = [ChannelStats(n) for n in self.channel_names]
         self.chooser = Chooser(scenario.payment, self.streams["payment"])
         self.book = PolicyBook(scenario.policies, scenario.start, self.rails,
                                self.streams["policy"], self.sample)
-        self.ledger = L.Ledger(keep_journal=scenario.outputs.ledger == "full")
+        self.ledger = Ledger(keep_journal=scenario.outputs.ledger == "full")
         self.stats = Stats()
-        self.stats.paid_by_rail = [0] * len(self.rails)
-        self.stats.fare_by_rail = [0] * len(self.rails)
         self.log = RideLog(out_dir / "rides.csv" if out_dir and scenario.outputs.rides else None)
         self.days = DayBook(self)
+        self.cashier = Cashier(self)
         self.adoption = AdoptionModel(self) if scenario.adoption.enabled else None
         self.days.adoption = self.adoption
+        self.dispatch = Dispatcher(self)
         self.timeseries: list[tuple] = []
         self.in_flight: dict[int, Ride] = {}
         self.boarding = scenario.demand.boarding_s
         self.tariff = scenario.tariff
-        self.fee_rate = [r.fee_rate for r in scenario.payment.rails]
-        self.settle_days = [r.settlement_days for r in scenario.payment.rails]
-        led = self.ledger
-        self.acc_rider = [led.account(L.RIDER, r) for r in self.rails]
-        self.acc_driver = [led.account(L.DRIVER, r) for r in self.rails]
-        self.acc_pending = [led.account(L.DRIVER_PENDING, r) for r in self.rails]
-        self.acc_fee = [led.account(L.FEE, r) for r in self.rails]
-        self.acc_policy = {p.id: led.account(L.SUBSIDY, p.spec.rail, p.id)
-                           for p in self.book.policies}
         self.progress = progress
+
+    def channel_stats(self, channel: int, platform: int = -1) -> ChannelStats:
+        if channel == APP:
+            return self.channels[1 + platform]
+        return self.channels[0 if channel == STREET else len(self.channels) - 1]
 
     # --- processes -----------------------------------------------------------------
     def demand(self):
@@ -109,25 +131,23 @@ class World:
         env = self.env
         rng = self.streams["demand"]
         od = OriginDestination(scn.demand, self.city.xy, self.city.places)
-        apps = self.pop.rider_apps
         rid = 0
         for chunk in requests(scn.demand, od, scn.start, self.duration, rng, self.sample):
             n = len(chunk.t)
             riders = self.pop.draw_riders(rng, n)
-            # The app a rider hails with: one of hers at random, or the street (-1).
-            score = rng.random((n, apps.shape[1])) * apps[riders]
-            platform = np.where(score.max(axis=1) > 0, score.argmax(axis=1), -1)
+            channel, platform, prebook = channels(self.pop, scn.dispatch, riders, rng)
             ride_s = chunk.ride_time.tolist() if chunk.ride_time is not None else [None] * n
-            for t, rider, plat, o, dst, pat, rs in zip(
-                chunk.t.tolist(), riders.tolist(), platform.tolist(), chunk.origin.tolist(),
-                chunk.destination.tolist(), chunk.patience.tolist(), ride_s, strict=True,
+            for t, rider, ch, plat, pre, o, dst, pat, rs in zip(
+                chunk.t.tolist(), riders.tolist(), channel.tolist(), platform.tolist(),
+                prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
+                chunk.patience.tolist(), ride_s, strict=True,
             ):
                 if t > env.now:
                     yield Timeout(env, t - env.now)
-                ride = Ride(rid, rider, plat, o, dst, env.now, pat, rs)
+                ride = Ride(rid, rider, ch, plat, pre, o, dst, env.now, pat, rs)
                 rid += 1
                 self.stats.requests += 1
-                self.matcher.request(ride)
+                self.dispatch.request(ride)
 
     def shift(self, index: int, windows: list[tuple[float, float]]):
         env = self.env
@@ -140,13 +160,13 @@ class World:
                 fleet.off_after_ride[d] = False
                 if fleet.state[d] == OFF:
                     fleet.move(d, IDLE)
-                    self.matcher.driver_idle(d)
+                    self.dispatch.driver_idle(d)
             if off >= self.duration:
                 return
             yield Timeout(env, off - env.now)
             for d in members:
                 if fleet.state[d] == IDLE:
-                    self.matcher.driver_gone(d)
+                    self.dispatch.driver_gone(d)
                     fleet.move(d, OFF)
                 elif fleet.state[d] != OFF:
                     fleet.off_after_ride[d] = True
@@ -158,7 +178,8 @@ class World:
         while True:
             counts = self.fleet.states_at(env.now).tolist()
             stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
-            self.timeseries.append((round(env.now, 3), stamp, *counts, self.matcher.n_waiting))
+            self.timeseries.append((round(env.now, 3), stamp, *counts,
+                                    self.dispatch.n_waiting))
             if bar is not None:
                 bar.update(min(env.now, self.duration) - bar.n)
             if env.now + every_s > self.duration:
@@ -168,11 +189,11 @@ class World:
                 return
             yield Timeout(env, every_s)
 
-    # --- ride callbacks (called by the matcher) ----------------------------------------
+    # --- ride callbacks (called by the channels) -----------------------------------------
     def wait(self, ride: Ride) -> None:
-        """A request found no driver: it waits until matched or out of patience."""
+        """A request was not matched at once: it waits until matched or out of patience."""
         if ride.patience <= 0:
-            self.matcher.abandon(ride)
+            self.dispatch.abandon(ride)
             self._abandon(ride)
         elif ride.patience != float("inf"):
             Timeout(self.env, ride.patience, ride).callbacks.append(self._patience_over)
@@ -180,27 +201,35 @@ class World:
     def _patience_over(self, event) -> None:
         ride = event._value
         if ride.status == WAITING:
-            self.matcher.abandon(ride)
+            self.dispatch.abandon(ride)
             self._abandon(ride)
+
+    def give_up(self, ride: Ride) -> None:
+        """The channel gave up on a request (a broadcast nobody grabbed)."""
+        self._abandon(ride)
 
     def _abandon(self, ride: Ride) -> None:
         ride.status = ABANDONED
         self.stats.abandoned += 1
-        self.log.add([ride.id, ride.rider, None, self._platform(ride), ride.t_request, None,
-                      None, None, None, self.env.now, "abandoned", ride.origin, ride.dest, None,
-                      None, None, None, None, None, None, None])
+        self.channel_stats(ride.channel, ride.platform).abandoned += 1
+        self.log.add([ride.id, ride.rider, None, CHANNEL_NAMES[ride.channel],
+                      self._platform(ride), ride.t_request, None, None, None, None,
+                      self.env.now, "abandoned", ride.origin, ride.dest, None, None, None,
+                      None, ride.tip_fen, None, None, None, None, None])
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
         env = self.env
         now = env.now
         fleet = self.fleet
+        self.dispatch.take(d)
         fleet.move(d, EN_ROUTE)
         city = self.city
         ride.status = MATCHED
         ride.driver = d
         ride.t_match = now
         ride.t_pickup = t_pickup = now + pickup_s
+        ride.deadhead_m = city.dist_m(fleet.node[d], ride.origin)
         ride.dist_m = city.dist_m(ride.origin, ride.dest)
         if ride.ride_s is None:
             ride.ride_s = city.time_s(ride.origin, ride.dest)
@@ -219,6 +248,11 @@ class World:
         fleet.pickup_at[d] = t_pickup
         fleet.dropoff_at[d] = t_dropoff
         fleet.free_at[d] = t_free
+        cs = self.channel_stats(ride.channel, ride.platform)
+        cs.matched += 1
+        cs.match_wait.append(now - ride.t_request)
+        cs.pickup.append(pickup_s)
+        cs.deadhead_m += ride.deadhead_m
         self.in_flight[ride.id] = ride
         Timeout(env, t_free - now, ride).callbacks.append(self._free)
 
@@ -238,57 +272,22 @@ class World:
         st.match_wait.append(ride.t_match - ride.t_request)
         st.pickup.append(ride.t_pickup - ride.t_match)
         st.busy.append(now - ride.t_match)
-        self._pay(ride, now)
+        self.channel_stats(ride.channel, ride.platform).busy_s += now - ride.t_match
+        platform = self._platform(ride)
+        r = self.cashier.pay(ride, now, platform)
+        self.log.add([ride.id, ride.rider, d, CHANNEL_NAMES[ride.channel], platform,
+                      ride.t_request, ride.t_match, ride.t_pickup, ride.t_dropoff, now, None,
+                      "completed", ride.origin, ride.dest, ride.dist_m, r.fare,
+                      self.rails[ride.rail], int(ride.failed), r.tip, r.fee, r.rider_subsidy,
+                      r.driver_subsidy, ride.deadhead_m, 0], r.lottery)
         if fleet.off_after_ride[d]:
             fleet.move(d, OFF)
         else:
             fleet.move(d, IDLE)
-            self.matcher.driver_idle(d)
-
-    def _pay(self, ride: Ride, now: float) -> None:
-        """Post the fare, fee and subsidies of a completed ride and write its row."""
-        fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
-        rail = ride.rail
-        day = self.days.day_of(now)
-        led = self.ledger
-        fee = rider_sub = driver_sub = 0
-        lottery = False
-        st = self.stats
-        st.paid_by_rail[rail] += 1
-        st.fare_by_rail[rail] += fare
-        st.failed_payments += ride.failed
-        if rail == CASH:
-            led.post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
-            self.days.paid(ride.rider, CASH, 0, 0)
-        else:
-            plat = self._platform(ride)
-            fee = int(fare * self.fee_rate[rail] + 0.5)
-            pending = self.acc_pending[rail]
-            led.post(now, day, "fare", self.acc_rider[rail], pending, fare - fee, ride.id)
-            led.post(now, day, "fee", self.acc_rider[rail], self.acc_fee[rail], fee, ride.id)
-            led.defer(day + self.settle_days[rail], pending, self.acc_driver[rail], fare - fee)
-            for p, fen in self.book.pay(rail, "rider", plat, ride.rider, now, day):
-                led.post(now, day, "rider_subsidy", self.acc_policy[p.id], self.acc_rider[rail],
-                         fen, ride.id)
-                rider_sub += fen
-            for p, fen in self.book.pay(rail, "driver", plat, ride.driver, now, day):
-                led.post(now, day, "driver_subsidy", self.acc_policy[p.id], pending, fen, ride.id)
-                led.defer(day + p.spec.payout_delay_days, pending, self.acc_driver[rail], fen)
-                driver_sub += fen
-            if self.adoption is not None:
-                self.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
-            for p in self.book.lottery_eligible(rail, plat, now):
-                self.days.lottery_entry(p, ride.id, fare, now)
-                lottery = True
-            self.days.paid(ride.rider, rail, rider_sub, driver_sub)
-        self.log.add([ride.id, ride.rider, ride.driver, self._platform(ride), ride.t_request,
-                      ride.t_match, ride.t_pickup, ride.t_dropoff, now, None, "completed",
-                      ride.origin,
-                      ride.dest, ride.dist_m, fare, self.rails[rail], int(ride.failed), fee,
-                      rider_sub, driver_sub, 0], lottery)
+            self.dispatch.driver_idle(d)
 
     def _platform(self, ride: Ride) -> str:
-        return self.platforms[ride.platform] if ride.platform >= 0 else "street"
+        return self.platforms[ride.platform] if ride.channel == APP else ""
 
     # --- the run -------------------------------------------------------------------------
     def run(self) -> None:
@@ -306,15 +305,17 @@ class World:
 
     def _close_open_rides(self) -> None:
         """Rides still waiting or riding at the end are written with status ``open``."""
-        waiting = getattr(self.matcher, "waiting_rides", {})
-        open_rides = sorted([*waiting.values(), *self.in_flight.values()], key=lambda r: r.id)
+        open_rides = sorted([*self.dispatch.waiting_rides(), *self.in_flight.values()],
+                            key=lambda r: r.id)
         for ride in open_rides:
             matched = ride.status == MATCHED
+            if not matched:  # matched rides are already counted as matched
+                self.channel_stats(ride.channel, ride.platform).open += 1
             self.log.add([ride.id, ride.rider, ride.driver if matched else None,
-                          self._platform(ride), ride.t_request,
+                          CHANNEL_NAMES[ride.channel], self._platform(ride), ride.t_request,
                           ride.t_match if matched else None, None, None, None, None, "open",
-                          ride.origin, ride.dest, None, None, None, None, None, None, None,
-                          None])
+                          ride.origin, ride.dest, None, None, None, None, ride.tip_fen, None,
+                          None, None, ride.deadhead_m if matched else None, None])
         self.stats.open = len(open_rides)
 
 

@@ -138,3 +138,105 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
         except ValueError:
             out[name] = np.array(values)
     return out
+
+
+class BadInput(ValueError):
+    """An input that is not what a command needs (not a run directory, a missing extra)."""
+
+
+PARQUET_TABLES = ("rides", "ledger_daily", "ledger")
+
+
+def require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise BadInput("--format parquet needs pyarrow: pip install 'taxisim[parquet]'") from None
+
+
+def tables_to_parquet(folder: Path, names: tuple[str, ...] = PARQUET_TABLES) -> None:
+    """Replace the big CSV tables of a run directory by parquet files, one table at a time.
+
+    Call it on a directory that is not yet under its real name (a staging directory), so
+    the switch of format is as atomic as the run. Column types come from a first pass over
+    the whole file (integers, else floats, else strings; blanks are nulls; a column with
+    no value at all is a string column, as policy ids are), so a column
+    that is blank for the first hundred thousand rows still gets the right type; both
+    passes stream, so memory does not grow with the table.
+    """
+    require_parquet()
+    for name in names:
+        src = folder / f"{name}.csv"
+        if src.exists():
+            _csv_to_parquet(src, folder / f"{name}.parquet")
+            src.unlink()
+
+
+def _csv_to_parquet(src: Path, dst: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+    from pyarrow import parquet as pq
+
+    def reader(types=None):
+        return pacsv.open_csv(src, convert_options=pacsv.ConvertOptions(
+            column_types=types or {}, strings_can_be_null=True,
+            null_values=[""], quoted_strings_can_be_null=True))
+
+    with open(src, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    order = (pa.int64(), pa.float64(), pa.string())
+    rank = dict.fromkeys(header, 0)
+    seen: set[str] = set()
+    for batch in reader(dict.fromkeys(header, pa.string())):
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+            if col.null_count < len(col):
+                seen.add(name)
+            while rank[name] < len(order) - 1:
+                try:
+                    pc.cast(col, order[rank[name]])
+                    break
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    rank[name] += 1
+    kinds = {n: order[rank[n]] if n in seen else pa.string() for n in header}  # all blank: ids
+    tmp = dst.parent / f".{dst.name}.tmp"
+    schema = pa.schema([(n, kinds[n]) for n in header])
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for batch in reader(kinds):
+            writer.write_batch(batch)
+    os.replace(tmp, dst)
+
+
+def read_columns(folder: str | Path, name: str,
+                 columns: list[str] | None = None) -> dict[str, np.ndarray]:
+    """A table of a run directory, from ``NAME.csv`` or ``NAME.parquet``, as columns."""
+    folder = Path(folder)
+    pq_path = folder / f"{name}.parquet"
+    if pq_path.exists():
+        import pyarrow as pa
+        from pyarrow import parquet as pq
+
+        table = pq.read_table(pq_path, columns=columns)
+        out: dict[str, np.ndarray] = {}
+        for c in table.column_names:
+            col = table.column(c)
+            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+                out[c] = np.array(col.fill_null("").to_pylist(), dtype=str)
+            else:
+                out[c] = col.to_numpy(zero_copy_only=False).astype(float)
+        return out
+    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        keep = [i for i, c in enumerate(header) if columns is None or c in columns]
+        cols: list[list[str]] = [[] for _ in keep]
+        for row in reader:
+            for c, i in zip(cols, keep, strict=True):
+                c.append(row[i])
+    out = {}  # as read_table: numbers as floats, anything else as strings
+    for i, values in zip(keep, cols, strict=True):
+        try:
+            out[header[i]] = np.array([float(v) if v != "" else np.nan for v in values])
+        except ValueError:
+            out[header[i]] = np.array(values)
+    return out

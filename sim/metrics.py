@@ -17,16 +17,16 @@ import numpy as np
 from sim.state import DriverState
 
 RIDE_COLUMNS = (
-    "ride_id", "rider_id", "driver_id", "platform", "t_request", "t_match", "t_pickup",
-    "t_dropoff", "t_paid", "t_abandon", "status", "origin", "destination", "distance_m", "fare_fen",
-    "rail", "payment_failed", "fee_fen", "rider_subsidy_fen", "driver_subsidy_fen",
-    "free_ride",
+    "ride_id", "rider_id", "driver_id", "channel", "platform", "t_request", "t_match",
+    "t_pickup", "t_dropoff", "t_paid", "t_abandon", "status", "origin", "destination",
+    "distance_m", "fare_fen", "rail", "payment_failed", "tip_fen", "fee_fen", "rider_subsidy_fen",
+    "driver_subsidy_fen", "deadhead_m", "free_ride",
 )
 TIMESERIES_COLUMNS = ("t", "time", *(s.name.lower() for s in DriverState), "waiting_riders")
 
 
 FLOAT_COLUMNS = frozenset({"t_request", "t_match", "t_pickup", "t_dropoff", "t_paid",
-                           "t_abandon", "distance_m"})
+                           "t_abandon", "distance_m", "deadhead_m"})
 
 
 class RideLog:
@@ -91,9 +91,44 @@ class Stats:
         self.completed = 0
         self.abandoned = 0
         self.requests = 0
-        self.failed_payments = 0
-        self.paid_by_rail: list[int] = []
-        self.fare_by_rail: list[int] = []
+        self.open = 0
+
+
+class ChannelStats:
+    """Dispatch figures of one channel (street, one app platform, or prebooking)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.matched = 0
+        self.abandoned = 0
+        self.open = 0
+        self.match_wait = array("d")
+        self.pickup = array("d")
+        self.deadhead_m = 0.0
+        self.busy_s = 0.0
+        self.pushes = 0  # broadcast rounds
+        self.reached = 0  # drivers a push reached
+        self.grabs = 0
+
+    def summary(self, scale: float, on_duty_s: float) -> dict[str, Any]:
+        requests = self.matched + self.abandoned + self.open
+        out: dict[str, Any] = {
+            "requests": round(requests * scale),
+            "matched_share": round(self.matched / requests, 6) if requests else None,
+            "abandoned_share": round(self.abandoned / requests, 6) if requests else None,
+            "wait_s": describe(self.match_wait),
+            "pickup_s_mean": describe(self.pickup, ())["mean"],
+            "deadhead_km": round(self.deadhead_m * scale / 1000, 1),
+            "utilization": round(self.busy_s / on_duty_s, 6) if on_duty_s else None,
+        }
+        if self.pushes:
+            out["grab_race"] = {
+                "pushes": round(self.pushes * scale),
+                "drivers_reached_per_push": round(self.reached / self.pushes, 3),
+                "grabs_per_push": round(self.grabs / self.pushes, 3),
+                "time_to_match_s": out["wait_s"],
+            }
+        return out
 
 
 def describe(values: array, quantiles: tuple[float, ...] = (0.5, 0.9)) -> dict[str, float | None]:

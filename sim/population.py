@@ -18,6 +18,11 @@ def rail_mask(flags: np.ndarray) -> np.ndarray:
     return (flags.astype(np.int64) * weights).sum(axis=1)
 
 
+def _columns(cols: list[np.ndarray], n: int) -> np.ndarray:
+    """Stack boolean columns into an (n, len(cols)) array, also when there are none."""
+    return np.stack(cols, axis=1) if cols else np.zeros((n, 0), dtype=bool)
+
+
 class Population:
     """The run's riders and drivers (already scaled by ``population.sample``)."""
 
@@ -34,13 +39,10 @@ class Population:
         # Ride propensity: gamma-distributed, so some riders ride often and most rarely.
         self.propensity = rng.gamma(pop.propensity_shape, 1.0, n_r)
         self._cum = np.cumsum(self.propensity)
-        self.rider_apps = np.stack(
-            [rng.random(n_r) < pop.riders_apps.get(p, 0.0) for p in self.platforms], axis=1
-        ).reshape(n_r, len(self.platforms))
-        self.driver_apps = np.stack(
-            [rng.random(n_drivers) < pop.drivers_apps.get(p, 0.0) for p in self.platforms],
-            axis=1,
-        ).reshape(n_drivers, len(self.platforms))
+        self.rider_apps = _columns([rng.random(n_r) < pop.riders_apps.get(p, 0.0)
+                                    for p in self.platforms], n_r)
+        self.driver_apps = _columns([rng.random(n_drivers) < pop.drivers_apps.get(p, 0.0)
+                                     for p in self.platforms], n_drivers)
         bound = scenario.payment.riders_bound
         accepting = scenario.payment.drivers_accepting
         self.bound = np.stack(
@@ -52,6 +54,10 @@ class Population:
              else rng.random(n_drivers) < accepting.get(rl.id, 0.0) for rl in rails], axis=1,
         ).reshape(n_drivers, r)
         self.habit = np.zeros((n_r, r))
+        # Riders who keep a favourite driver (seed: regular passengers as WeChat contacts).
+        share = scenario.dispatch.prebook.riders_share
+        self.favourite = np.where(rng.random(n_r) < share, rng.integers(0, n_drivers, n_r),
+                                  -1) if share > 0 else np.full(n_r, -1)
         self.refresh_masks()
 
     def refresh_masks(self) -> None:

@@ -173,17 +173,62 @@ class Demand(Frozen):
         return self
 
 
+APP_POLICIES = ("nearest", "batch", "broadcast")
+
+
+class Broadcast(Frozen):
+    """The 2013 grab-order apps: a request is pushed to nearby drivers, first grab wins."""
+
+    radius_s: Pos = 600.0  # pickup-time radius of the first push
+    response_s: Pos = 8.0  # mean delay before a driver reacts (exponential)
+    timeout_s: Pos = 60.0  # no grab by then: widen, tip or give up
+    grab_base: float = -1.0  # logit of grabbing: base + per_yuan x value - per_min x pickup
+    grab_per_yuan: float = Field(default=0.08, ge=0)
+    grab_per_pickup_min: float = Field(default=0.25, ge=0)
+    on_timeout: Literal["widen", "tip", "give_up"] = "widen"
+    widen_factor: float = Field(default=2.0, ge=1)
+    tip_yuan: NonNeg = 5.0
+    max_rounds: int = Field(default=3, ge=1, le=20)
+
+
+class Batch(Frozen):
+    every_s: Pos = 30.0  # matching interval
+    k: int = Field(default=8, ge=1, le=200)  # candidate drivers per request
+
+
+class Street(Frozen):
+    app_riders_share: Share = 0.3  # riders with an app who hail on the street anyway
+    find_per_taxi_min: Pos = 0.5  # finding rate per idle taxi in the rider's zone, per min
+    pickup_s: NonNeg = 20.0  # a passing taxi stops
+
+
+class Prebook(Frozen):
+    riders_share: Share = 0.0  # riders who keep a favourite driver (seed: WeChat contacts)
+    probability: Share = 0.5  # chance such a rider books him for a given ride
+
+
 class Dispatch(Frozen):
-    policy: str = "nearest"
+    policy: str = "nearest"  # app dispatch, for platforms not listed in ``platforms``
+    platforms: dict[str, str] = Field(default_factory=dict)  # platform -> policy
     max_pickup_s: Pos = 1800.0
+    broadcast: Broadcast = Broadcast()
+    batch: Batch = Batch()
+    street: Street = Street()
+    prebook: Prebook = Prebook()
 
     @field_validator("policy")
     @classmethod
     def _known(cls, v: str) -> str:
-        from sim.dispatch import POLICIES
+        if v not in APP_POLICIES:
+            raise ValueError(f"unknown dispatch policy; known: {', '.join(APP_POLICIES)}")
+        return v
 
-        if v not in POLICIES:
-            raise ValueError(f"unknown dispatch policy; known: {', '.join(sorted(POLICIES))}")
+    @field_validator("platforms")
+    @classmethod
+    def _known_each(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = {k: p for k, p in v.items() if p not in APP_POLICIES}
+        if bad:
+            raise ValueError(f"unknown dispatch policy {bad}; known: {', '.join(APP_POLICIES)}")
         return v
 
 
@@ -280,6 +325,10 @@ class Scenario(Frozen):
                     f"payment.rails.{i}.platform: no platform {r.platform!r} in"
                     f" population.platforms (known: {', '.join(sorted(platforms))})"
                 )
+        unknown = sorted(set(self.dispatch.platforms) - platforms)
+        if unknown:
+            raise ValueError(f"dispatch.platforms: no platform {', '.join(unknown)} in"
+                             " population.platforms")
         rails = {r.id for r in self.payment.rails}
         for i, p in enumerate(self.policies):
             if p.rail not in rails:

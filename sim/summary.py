@@ -15,7 +15,8 @@ def summarize(outcome) -> dict[str, Any]:
     w = outcome.world
     st = w.stats
     scale = 1.0 / w.sample
-    paid_total = sum(st.paid_by_rail)
+    cash = w.cashier
+    paid_total = sum(cash.paid_by_rail)
     on_shift_s = _on_shift_seconds(w)
     busy_s = float(np.frombuffer(st.busy, dtype=float).sum()) if len(st.busy) else 0.0
     return {
@@ -39,8 +40,9 @@ def summarize(outcome) -> dict[str, Any]:
         "busy_s_per_ride": describe(st.busy),
         "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
         "payment_share": {r: _share(n, paid_total)
-                          for r, n in zip(w.rails, st.paid_by_rail, strict=True)},
-        "payment_failures": round(st.failed_payments * scale),
+                          for r, n in zip(w.rails, cash.paid_by_rail, strict=True)},
+        "payment_failures": round(cash.failed * scale),
+        "dispatch": {c.name: c.summary(scale, on_shift_s) for c in w.channels},
         "money": _money(w, scale),
         "adoption": adoption_summary(w.days.rows, w.rails),
         "events": outcome.events,
@@ -99,13 +101,14 @@ def _money(w, scale: float) -> dict[str, Any]:
             "rail": p.spec.rail, "side": p.spec.side, "spent_yuan": yuan(spent),
             "rides_paid": round(p.paid_rides * scale), "free_rides": round(p.free_rides * scale),
         }
-    mobile_rides = sum(n for r, n in zip(w.rails, w.stats.paid_by_rail, strict=True)
+    cash = w.cashier
+    mobile_rides = sum(n for r, n in zip(w.rails, cash.paid_by_rail, strict=True)
                        if r != "cash")
     spent_total = -led.total(L.SUBSIDY)
     return {
-        "fares_yuan": yuan(sum(w.stats.fare_by_rail)),
+        "fares_yuan": yuan(sum(cash.fare_by_rail)),
         "fares_by_rail_yuan": {r: yuan(f) for r, f in
-                               zip(w.rails, w.stats.fare_by_rail, strict=True)},
+                               zip(w.rails, cash.fare_by_rail, strict=True)},
         "fees_yuan": {r: yuan(led.total(L.FEE, rail=r)) for r in w.rails},
         "subsidy_by_policy": by_policy,
         "subsidy_by_side_yuan": {

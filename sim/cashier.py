@@ -1,0 +1,91 @@
+"""The money of one completed ride: fare, tip, fee, subsidies and settlement, to the fen.
+
+Every amount moves through the ledger; the cashier only decides which entries a payment
+makes. Mobile money reaches the driver's pending account and settles after the rail's
+delay (seed: Alipay T+0, WeChat Pay T+3); driver subsidies after the policy's delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim import ledger as L
+from sim.payment import CASH, fare_fen
+
+
+@dataclass
+class Receipt:
+    fare: int
+    tip: int
+    fee: int
+    rider_subsidy: int
+    driver_subsidy: int
+    lottery: bool
+
+
+class Cashier:
+    """Posts each completed ride's money and tells the day book and adoption model."""
+
+    def __init__(self, world) -> None:
+        self.world = world
+        scn = world.scenario
+        self.tariff = scn.tariff
+        self.fee_rate = [r.fee_rate for r in scn.payment.rails]
+        self.settle_days = [r.settlement_days for r in scn.payment.rails]
+        led = self.ledger = world.ledger
+        rails = world.rails
+        self.acc_rider = [led.account(L.RIDER, r) for r in rails]
+        self.acc_driver = [led.account(L.DRIVER, r) for r in rails]
+        self.acc_pending = [led.account(L.DRIVER_PENDING, r) for r in rails]
+        self.acc_fee = [led.account(L.FEE, r) for r in rails]
+        self.acc_policy = {p.id: led.account(L.SUBSIDY, p.spec.rail, p.id)
+                           for p in world.book.policies}
+        n = len(rails)
+        self.paid_by_rail = [0] * n
+        self.fare_by_rail = [0] * n
+        self.failed = 0
+
+    def pay(self, ride, now: float, platform: str) -> Receipt:
+        w = self.world
+        fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
+        tip = ride.tip_fen
+        rail = ride.rail
+        day = w.days.day_of(now)
+        led = self.ledger
+        fee = rider_sub = driver_sub = 0
+        lottery = False
+        self.paid_by_rail[rail] += 1
+        self.fare_by_rail[rail] += fare
+        self.failed += ride.failed
+        if rail == CASH:
+            led.post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
+            led.post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
+            w.days.paid(ride.rider, CASH, 0, 0)
+            return Receipt(fare, tip, 0, 0, 0, False)
+        fee = int(fare * self.fee_rate[rail] + 0.5)
+        pending = self.acc_pending[rail]
+        rider_acc = self.acc_rider[rail]
+        led.post(now, day, "fare", rider_acc, pending, fare - fee, ride.id)
+        led.post(now, day, "fee", rider_acc, self.acc_fee[rail], fee, ride.id)
+        led.post(now, day, "tip", rider_acc, pending, tip, ride.id)
+        led.defer(day + self.settle_days[rail], pending, self.acc_driver[rail], fare - fee + tip)
+        book = w.book
+        for p, fen in book.pay(rail, "rider", platform, ride.rider, now, day):
+            led.post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
+            rider_sub += fen
+        for p, fen in book.pay(rail, "driver", platform, ride.driver, now, day):
+            led.post(now, day, "driver_subsidy", self.acc_policy[p.id], pending, fen, ride.id)
+            led.defer(day + p.spec.payout_delay_days, pending, self.acc_driver[rail], fen)
+            driver_sub += fen
+        if w.adoption is not None:
+            w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
+        for p in book.lottery_eligible(rail, platform, now):
+            w.days.lottery_entry(p, ride.id, fare, now)
+            lottery = True
+        w.days.paid(ride.rider, rail, rider_sub, driver_sub)
+        return Receipt(fare, tip, fee, rider_sub, driver_sub, lottery)
+
+    def free_ride(self, policy, rail: int, ride_id: int, fare: int, t: float, day: int) -> None:
+        """Refund a lottery winner's fare in full from the policy's budget."""
+        self.ledger.post(t, day, "free_ride", self.acc_policy[policy.id], self.acc_rider[rail],
+                         fare, ride_id)

@@ -1,0 +1,305 @@
+"""The matching policies of each channel.
+
+App platforms: ``nearest`` (assign at once), ``batch`` (a minimum-cost assignment every few
+seconds) and ``broadcast`` (the 2013 grab-order apps: pushed to nearby drivers, the first
+to grab wins). The street: cruising taxis find a waiting rider at a rate that grows with
+the idle taxis around her. Prebooking: a rider calls her favourite driver when he is free.
+Each matcher calls ``world.assign`` to match and ``world.wait`` to start a rider's patience.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from simpy.events import Timeout
+
+from sim.fleet import IDLE
+from sim.payment import fare_fen
+from sim.spatial import CellIndex, nearest
+from sim.state import RideStatus
+
+STREET, APP, PREBOOK = 0, 1, 2
+CHANNEL_NAMES = ("street", "app", "prebook")
+WAITING = RideStatus.WAITING
+NO_MATCH = 1e9
+PUSH_CAP = 32  # drivers one broadcast round reaches at most (the nearest ones)
+
+
+class _Queue:
+    """Shared parts of a matcher: the world, a waiting index and its rides."""
+
+    own_clock = False  # matches at its own moments (batch, broadcast), not at a driver's
+
+    def __init__(self, dispatcher, index: CellIndex) -> None:
+        self.dispatcher = dispatcher
+        self.world = dispatcher.world
+        self.city = self.world.city
+        self.index = index
+        self.limit = self.world.scenario.dispatch.max_pickup_s
+        self.waiting = CellIndex(self.city)
+        self.waiting_rides: dict[int, object] = {}
+
+    def enqueue(self, ride) -> None:
+        self.waiting.add(ride.id, ride.origin)
+        self.waiting_rides[ride.id] = ride
+
+    def dequeue(self, ride) -> bool:
+        if self.waiting_rides.pop(ride.id, None) is None:
+            return False
+        self.waiting.remove(ride.id, ride.origin)
+        return True
+
+    def abandon(self, ride) -> None:
+        self.dequeue(ride)
+
+    def take_waiting(self, d: int) -> bool:
+        return False
+
+
+class NearestIdle(_Queue):
+    """Assign each request at once to the idle driver with the shortest pickup time.
+
+    A request no driver can reach within ``max_pickup_s`` waits; a driver who becomes idle
+    takes the nearest waiting request he can reach (the oldest among equals).
+    """
+
+    def __init__(self, dispatcher, platform: int) -> None:
+        super().__init__(dispatcher, dispatcher.idle_app[platform])
+
+    def request(self, ride) -> None:
+        keys, nodes = self.index.near(ride.origin)
+        if keys:
+            times = self.city.times_to(ride.origin)[nodes]
+            i = nearest(times, self.limit)
+            if i >= 0:
+                self.world.assign(ride, keys[i], float(times[i]))
+                return
+        self.enqueue(ride)
+        self.world.wait(ride)
+
+    def take_waiting(self, d: int) -> bool:
+        if not self.waiting.count:
+            return False
+        node = self.world.fleet.node[d]
+        keys, nodes = self.waiting.near(node)
+        if not keys:
+            return False
+        time_s = self.city.time_s
+        times = np.array([time_s(node, o) for o in nodes])
+        i = nearest(times, self.limit)
+        if i < 0:
+            return False
+        ride = self.waiting_rides[keys[i]]
+        self.dequeue(ride)
+        self.world.assign(ride, d, float(times[i]))
+        return True
+
+
+class BatchMatch(_Queue):
+    """Every ``every_s`` seconds, a minimum-total-pickup assignment of waiting requests to
+    idle drivers (scipy's linear_sum_assignment), each request's candidates pruned to its
+    ``k`` nearest drivers within ``max_pickup_s``."""
+
+    own_clock = True
+
+    def __init__(self, dispatcher, platform: int) -> None:
+        super().__init__(dispatcher, dispatcher.idle_app[platform])
+        spec = self.world.scenario.dispatch.batch
+        self.every_s, self.k = spec.every_s, spec.k
+        self.world.env.process(self._loop())
+
+    def request(self, ride) -> None:
+        self.enqueue(ride)
+        self.world.wait(ride)
+
+    def _loop(self):
+        while True:
+            yield Timeout(self.world.env, self.every_s)
+            if self.waiting_rides and self.index.count:
+                self._match()
+
+    def _match(self) -> None:
+        rides = list(self.waiting_rides.values())
+        columns: dict[int, int] = {}
+        rows = []
+        for ride in rides:
+            keys, nodes = self.index.near(ride.origin, enough=self.k)
+            times = self.city.times_to(ride.origin)[nodes].astype(float)
+            best = np.argsort(times, kind="stable")[: self.k]
+            rows.append([(columns.setdefault(keys[i], len(columns)), times[i]) for i in best
+                         if times[i] <= self.limit])
+        if not columns:
+            return
+        cost = np.full((len(rides), len(columns)), NO_MATCH)
+        for r, cells in enumerate(rows):
+            for c, t in cells:
+                cost[r, c] = t
+        drivers = list(columns)
+        for r, c in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[r, c] < NO_MATCH:
+                self.dequeue(rides[r])
+                self.world.assign(rides[r], drivers[c], float(cost[r, c]))
+
+
+class BroadcastRace(_Queue):
+    """Grab-order dispatch: push to the platform's idle drivers within a pickup radius;
+    each grabs with a probability rising with the trip's value and falling with the pickup
+    time, after a response delay; the first grab wins. No grab before the timeout: widen
+    the radius, add a tip, or give up (``dispatch.broadcast.on_timeout``).
+
+    Drivers who grabbed too late, or a winner already taken by another request, fall to
+    the next grabber in time, counted from the moment the first grab is settled.
+    """
+
+    own_clock = True
+
+    def __init__(self, dispatcher, platform: int) -> None:
+        super().__init__(dispatcher, dispatcher.idle_app[platform])
+        w = self.world
+        self.spec = w.scenario.dispatch.broadcast
+        self.platform = platform
+        self.name = dispatcher.platforms[platform]
+        self.rails = [j for j, r in enumerate(w.scenario.payment.rails)
+                      if r.platform == self.name]
+        self.rng = w.streams[f"dispatch.broadcast.{self.name}"]
+        self.stats = w.channel_stats(APP, platform)
+
+    def request(self, ride) -> None:
+        ride.radius = self.spec.radius_s
+        ride.round = 0
+        self.waiting_rides[ride.id] = ride
+        self.world.wait(ride)
+        if ride.status == WAITING:
+            self._push(ride)
+
+    def dequeue(self, ride) -> bool:
+        return self.waiting_rides.pop(ride.id, None) is not None
+
+    def _value_yuan(self, ride) -> float:
+        w, t = self.world, self.world.env.now
+        dist = self.city.dist_m(ride.origin, ride.dest)
+        ride_s = ride.ride_s if ride.ride_s is not None else \
+            self.city.time_s(ride.origin, ride.dest)
+        offer = max((w.book.offer_yuan(j, self.name, t, "driver") for j in self.rails),
+                    default=0.0)
+        return fare_fen(dist, ride_s, w.tariff) / 100 + ride.tip_fen / 100 + offer
+
+    def _push(self, ride) -> None:
+        """One round: the nearest ``PUSH_CAP`` drivers within the radius each may grab."""
+        spec = self.spec
+        keys, nodes = self.index.near(ride.origin, enough=PUSH_CAP)
+        grabbers: list[tuple[float, int]] = []
+        if keys:
+            times = self.city.times_to(ride.origin)[nodes].astype(float)
+            reach = np.flatnonzero(times <= ride.radius)
+            if len(reach) > PUSH_CAP:
+                reach = reach[np.argsort(times[reach], kind="stable")[:PUSH_CAP]]
+            if len(reach):
+                x = spec.grab_base + spec.grab_per_yuan * self._value_yuan(ride) \
+                    - spec.grab_per_pickup_min * times[reach] / 60
+                grab = self.rng.random(len(reach)) < 1.0 / (1.0 + np.exp(-x))
+                delay = self.rng.exponential(spec.response_s, len(reach))
+                ok = grab & (delay <= spec.timeout_s)
+                grabbers = sorted(zip(delay[ok].tolist(), [keys[i] for i in reach[ok]],
+                                      strict=True))
+            self.stats.reached += len(reach)
+        self.stats.pushes += 1
+        self.stats.grabs += len(grabbers)
+        env = self.world.env
+        wait = grabbers[0][0] if grabbers else spec.timeout_s
+        Timeout(env, wait, (ride, ride.round, grabbers)).callbacks.append(self._grabbed)
+
+    def _grabbed(self, event) -> None:
+        ride, round_, grabbers = event._value
+        if ride.status != WAITING or ride.round != round_:
+            return
+        fleet, disp = self.world.fleet, self.dispatcher
+        for _, d in grabbers or ():
+            if fleet.state[d] == IDLE and disp.in_index[d]:
+                self.dequeue(ride)
+                self.world.assign(ride, d, self.city.time_s(fleet.node[d], ride.origin))
+                return
+        self._escalate(ride)
+
+    def _escalate(self, ride) -> None:
+        spec = self.spec
+        ride.round += 1
+        if spec.on_timeout == "give_up" or ride.round >= spec.max_rounds:
+            self.dequeue(ride)
+            self.world.give_up(ride)
+            return
+        if spec.on_timeout == "widen":
+            ride.radius *= spec.widen_factor
+        else:
+            ride.tip_fen += int(round(spec.tip_yuan * 100))
+        self._push(ride)
+
+
+class StreetHail(_Queue):
+    """Riders at the roadside; idle cruising taxis nearby find one at ``find_per_taxi_min``
+    per taxi per minute, and a taxi that becomes free near waiting riders takes the oldest.
+    """
+
+    def __init__(self, dispatcher) -> None:
+        super().__init__(dispatcher, dispatcher.idle_any)
+        spec = self.world.scenario.dispatch.street
+        self.rate_s = spec.find_per_taxi_min / 60.0
+        self.pickup_s = spec.pickup_s
+        self.rng = self.world.streams["dispatch.street"]
+
+    def request(self, ride) -> None:
+        self.enqueue(ride)
+        self.world.wait(ride)
+        if ride.status == WAITING:
+            self._schedule(ride)
+
+    def _schedule(self, ride) -> None:
+        keys, _ = self.index.near(ride.origin, extra_rings=0, max_ring=1)
+        if keys:
+            delay = self.rng.exponential(1.0 / (self.rate_s * len(keys)))
+            Timeout(self.world.env, delay, ride).callbacks.append(self._found)
+
+    def _found(self, event) -> None:
+        ride = event._value
+        if ride.status != WAITING:
+            return
+        keys, nodes = self.index.near(ride.origin, extra_rings=0, max_ring=1)
+        if keys:
+            times = self.city.times_to(ride.origin)[nodes]
+            i = int(np.argmin(times))
+            self.dequeue(ride)
+            self.world.assign(ride, keys[i], self.pickup_s)
+
+    def take_waiting(self, d: int) -> bool:
+        if not self.waiting.count:
+            return False
+        node = self.world.fleet.node[d]
+        keys, _ = self.waiting.near(node, extra_rings=0, max_ring=1)
+        if not keys:
+            return False
+        ride = self.waiting_rides[min(keys)]  # the longest waiting
+        self.dequeue(ride)
+        self.world.assign(ride, d, self.city.time_s(node, ride.origin) + self.pickup_s)
+        return True
+
+
+class PrebookFavourite:
+    """A rider books her favourite driver directly (seed: riders kept drivers as WeChat
+    contacts); he takes it when free and within reach, else she uses the app or street."""
+
+    def __init__(self, dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.world = dispatcher.world
+        self.limit = self.world.scenario.dispatch.max_pickup_s
+
+    def request(self, ride) -> bool:
+        w = self.world
+        d = w.pop.favourite[ride.rider]
+        if d < 0 or w.fleet.state[d] != IDLE or not self.dispatcher.in_index[d]:
+            return False
+        t = w.city.time_s(w.fleet.node[d], ride.origin)
+        if t > self.limit:
+            return False
+        ride.channel = PREBOOK
+        w.assign(ride, d, t)
+        return True

@@ -1,0 +1,65 @@
+"""Spatial index of ids (idle drivers, waiting riders) by cell, for candidate search."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CellIndex:
+    """Ids bucketed by the spatial cell of their node, oldest first within a cell."""
+
+    def __init__(self, city) -> None:
+        self.node_cell = city.node_cell.tolist()
+        self.cells: list[dict[int, int]] = [{} for _ in range(city.n_cells)]
+        self.city = city
+        self._rings: dict[int, list[list[int]]] = {}
+        self.count = 0
+
+    def add(self, key: int, node: int) -> None:
+        self.cells[self.node_cell[node]][key] = node
+        self.count += 1
+
+    def remove(self, key: int, node: int) -> None:
+        del self.cells[self.node_cell[node]][key]
+        self.count -= 1
+
+    def _rings_of(self, cell: int) -> list[list[int]]:
+        rings = self._rings[cell] = self.city.rings_around(cell)
+        return rings
+
+    def near(self, node: int, extra_rings: int = 1, enough: int = 16,
+             max_ring: int = 1 << 30) -> tuple[list[int], list[int]]:
+        """Keys and nodes in the nearest non-empty ring of cells plus ``extra_rings`` more.
+
+        The extra ring catches a key that is farther as the crow flies but nearer by road;
+        it is skipped once ``enough`` candidates are in hand, which bounds the work where
+        drivers are dense. Rings beyond ``max_ring`` are never searched.
+        """
+        keys: list[int] = []
+        nodes: list[int] = []
+        if not self.count:
+            return keys, nodes
+        centre = self.node_cell[node]
+        rings = self._rings.get(centre) or self._rings_of(centre)
+        cells = self.cells
+        stop = min(len(rings), max_ring + 1)
+        ring = 0
+        while ring < stop:
+            for cell in rings[ring]:
+                bucket = cells[cell]
+                if bucket:
+                    keys += bucket
+                    nodes += bucket.values()
+            ring += 1
+            if keys:
+                if len(keys) >= enough:
+                    break
+                stop = min(stop, ring + extra_rings)
+                extra_rings = 0
+        return keys, nodes
+
+
+def nearest(times: np.ndarray, limit: float) -> int:
+    """Index of the smallest time within ``limit`` (first on ties), or -1."""
+    i = int(np.argmin(times))
+    return i if times[i] <= limit else -1

@@ -1,0 +1,388 @@
+"""Parameter sweeps: a base scenario, a grid of overrides and replications, run on Dask.
+
+Every run's seed derives from the sweep seed and the run's index alone, each run writes its
+own directory atomically, and every table is rebuilt from those directories on disk. So the
+tables do not depend on how many workers ran the sweep, in which order runs finished, or
+whether the sweep was killed and resumed.
+
+    base: ../scenarios/default.yaml        # relative to the sweep file
+    seed: 7
+    replications: 3
+    grid: {fleet.drivers: [5000, 10000]}   # cartesian product of the lists
+    zip: {policies.0.amount_yuan: [0, 5], policies.1.amount_yuan: [0, 5]}  # side by side
+    overrides: [duration=10d]              # applied to every run
+    metrics: [wait_s.mean]                 # plotted against each swept parameter
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim import io
+from sim.scenario import Problem, ScenarioError, apply_override, load_scenario, scenario_from_dict
+
+RUN_FILE = "sweep_run.json"  # written inside a run's staging directory: its presence = complete
+SWEEP_FILE = "sweep.json"
+_PATH = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+Values = Annotated[list[Any], Field(min_length=1)]
+
+
+class SweepError(ScenarioError):
+    """Problems with a sweep file or with one of the scenarios it resolves to."""
+
+
+class SweepSpec(BaseModel):
+    """A sweep file, validated: unknown keys are errors, as in scenarios."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    base: str
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    replications: int = Field(default=1, ge=1, le=100_000)
+    grid: dict[Annotated[str, Field(pattern=_PATH)], Values] = Field(default_factory=dict)
+    zipped: dict[Annotated[str, Field(pattern=_PATH)], Values] | list[
+        dict[Annotated[str, Field(pattern=_PATH)], Values]] = Field(default_factory=dict,
+                                                                    alias="zip")
+    metrics: list[Annotated[str, Field(pattern=_PATH)]] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)
+    common_seeds: bool = False  # replication r of every grid point shares one seed
+
+    @field_validator("zipped")
+    @classmethod
+    def _equal_lengths(cls, v: Any) -> Any:
+        for group in v if isinstance(v, list) else [v]:
+            lengths = {len(vals) for vals in group.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"zipped lists must have equal lengths (got {sorted(lengths)})")
+        return v
+
+    def axes(self) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
+        """Each independent axis: (section, paths, rows of values); the sweep crosses them."""
+        out = [("grid", [p], [(v,) for v in vals]) for p, vals in self.grid.items()]
+        groups = self.zipped if isinstance(self.zipped, list) else [self.zipped]
+        for i, group in enumerate(g for g in groups if g):
+            name = "zip" if isinstance(self.zipped, dict) else f"zip.{i}"
+            out.append((name, list(group), list(zip(*group.values(), strict=True))))
+        return out
+
+    def params(self) -> list[str]:
+        return [p for _, paths, _ in self.axes() for p in paths]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep, everything a worker needs to compute it."""
+
+    index: int
+    point: int
+    replication: int
+    params: dict[str, Any]
+    seed: int
+    scenario: dict[str, Any]
+    hash: str
+    dir: str
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its directory, its runs and what this invocation did."""
+
+    dir: Path
+    runs: int
+    computed: int
+    skipped: int
+    failed: int
+    wall_s: float
+
+
+def read_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file; raise ``SweepError`` with one problem per line."""
+    path = Path(path)
+    src = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SweepError([Problem(src, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError([Problem(src, "", f"cannot read: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise SweepError([Problem(src, "", f"YAML syntax error: {where}"
+                                  f"{getattr(exc, 'problem', None) or 'invalid YAML'}")]) from None
+    return spec_from_dict(data, src)
+
+
+def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
+    if not isinstance(data, dict):
+        raise SweepError([Problem(source, "", "must be a mapping with base, grid, ...",
+                                  type(data).__name__, True)])
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"] if p not in ("list[...]", "dict[...]"))
+            msg = {"extra_forbidden": "unknown key", "missing": "required field is missing"}.get(
+                err["type"], err["msg"].removeprefix("Value error, "))
+            has = err["type"] != "missing" and not isinstance(err.get("input"), dict | list)
+            problems.append(Problem(source, path, msg, err.get("input"), has))
+        raise SweepError(problems) from None
+
+
+def run_seed(sweep_seed: int, key: int) -> int:
+    """A run's seed from the sweep seed and the run's index (or replication), never a worker."""
+    return int(np.random.SeedSequence(sweep_seed, spawn_key=(key,)).generate_state(1)[0])
+
+
+def scenario_hash(scenario: dict[str, Any], seed: int) -> str:
+    text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
+    """Every run of the sweep, each scenario validated; all problems raised together."""
+    base_path = root / spec.base
+    if not base_path.is_file():
+        raise SweepError([Problem(source, "base", "no such scenario file", str(base_path), True)])
+    load_scenario(base_path)  # the base file's own problems name the base file
+    try:
+        base = load_scenario(base_path, spec.overrides).model_dump(mode="json")
+    except ScenarioError as exc:
+        raise SweepError([Problem(source, f"overrides: {p.path}" if p.path else "overrides",
+                                  p.message, p.value, p.has_value) for p in exc.problems]) from None
+    axes = spec.axes()
+    sections = {p: sec for sec, paths, _ in axes for p in paths}
+    problems: dict[str, Problem] = {}
+    for path, sec in sections.items():
+        if path in ("seed", "name"):
+            problems[path] = Problem(source, f"{sec}.{path}", "set by the sweep for each run")
+    points: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for combo in itertools.product(*(rows for _, _, rows in axes)):
+        params = {p: v for (_, paths, _), row in zip(axes, combo, strict=True)
+                  for p, v in zip(paths, row, strict=True)}
+        data = json.loads(json.dumps(base))
+        try:
+            for path, value in params.items():
+                apply_override(data, path.split("."), value)
+            resolved = scenario_from_dict(data, source).model_dump(mode="json")
+        except ValueError as exc:
+            p = Problem(source, "", str(exc))
+            problems[str(p)] = p
+            continue
+        except ScenarioError as exc:
+            for p in exc.problems:
+                swept = next((s for s in params if p.path == s or p.path.startswith(s + ".")),
+                             None)
+                if swept is not None:
+                    q = Problem(source, f"{sections[swept]}.{swept}", p.message, p.value,
+                                p.has_value)
+                else:
+                    at = ", ".join(f"{k}={_cell(v)}" for k, v in params.items())
+                    q = Problem(source, p.path, f"{p.message} (at {at})", p.value, p.has_value)
+                problems[str(q)] = q
+            continue
+        points.append((params, resolved))
+    if problems:
+        raise SweepError(list(problems.values()))
+    tasks = []
+    for point, (params, resolved) in enumerate(points):
+        for rep in range(spec.replications):
+            index = point * spec.replications + rep
+            seed = run_seed(spec.seed, rep if spec.common_seeds else index)
+            scenario = {**resolved, "seed": seed}
+            tasks.append(RunTask(index, point, rep, params, seed, scenario,
+                                 scenario_hash(scenario, seed), str(out / "runs" / f"{index:05d}")))
+    return tasks
+
+
+def is_complete(run_dir: Path, digest: str) -> bool:
+    """A run directory under its real name, computed from exactly this scenario and seed."""
+    try:
+        stored = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return stored.get("hash") == digest and (run_dir / "summary.json").is_file()
+
+
+def execute(task: RunTask) -> dict[str, Any]:
+    """Compute one run on a worker. Errors come back as values so the sweep goes on."""
+    from sim.api import run
+
+    final = Path(task.dir)
+    if is_complete(final, task.hash):  # a retried task whose first attempt got that far
+        return {"index": task.index, "status": "ok"}
+    staging = final.parent / f".{final.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    try:
+        run(task.scenario, staging)
+        io.write_json(staging / RUN_FILE, {
+            "index": task.index, "point": task.point, "replication": task.replication,
+            "params": task.params, "seed": task.seed, "hash": task.hash,
+            "wall_s": round(time.perf_counter() - t0, 3),
+        })
+        if is_complete(final, task.hash):
+            io.discard(staging)
+        else:
+            io.commit(staging, final)
+    except Exception as exc:
+        io.discard(staging)
+        return {"index": task.index, "status": "error", "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()}
+    except BaseException:
+        io.discard(staging)
+        raise
+    return {"index": task.index, "status": "ok", "computed": True}
+
+
+def check_out(out: Path) -> None:
+    """Refuse a file, or a non-empty directory that is not a sweep's."""
+    if out.exists() and not out.is_dir():
+        raise io.OutputExists(f"{out}: exists and is not a directory")
+    if out.is_dir() and not (out / SWEEP_FILE).exists() and not (out / "runs").is_dir() \
+            and any(out.iterdir()):
+        raise io.OutputExists(f"{out}: not empty and not a sweep directory")
+
+
+def _lock(out: Path):
+    """Hold an exclusive lock on the sweep directory (released by the OS if we die)."""
+    import fcntl
+
+    f = open(out / ".lock", "w")  # noqa: SIM115
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise io.OutputExists(f"{out}: another sweep is running in this directory") from None
+    return f
+
+
+def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *,
+              workers: int = 2, scheduler: str | None = None, client: Any = None,
+              progress: bool = False, root: str | Path | None = None,
+              log: Any = None) -> SweepResult:
+    """Run (or resume) a sweep and write runs.csv, aggregate.csv and plots/ under ``out``.
+
+    ``spec`` is a sweep file, a mapping or a ``SweepSpec``; a mapping's ``base`` is relative
+    to ``root`` (default: the current directory). Runs go to ``client`` if given, else to the
+    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes.
+    """
+    source = "<sweep>"
+    if isinstance(spec, str | Path):
+        source, root = str(spec), Path(spec).parent
+        spec = read_spec(spec)
+    elif isinstance(spec, dict):
+        spec = spec_from_dict(spec)
+    root = Path(root) if root is not None else Path.cwd()
+    if out is None:
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="taxisim-sweep-"))
+    out = Path(out)
+    tasks = plan(spec, root, source, out.resolve())
+    check_out(out)
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        (out / "runs").mkdir(exist_ok=True)
+        for stale in (out / "runs").glob(".*"):  # staging left by a killed sweep
+            shutil.rmtree(stale, ignore_errors=True)
+        todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
+        outcomes = _compute(todo, workers, scheduler, client, progress) if todo else {}
+        for stale in (out / "runs").glob(".*"):  # left by a worker that was lost mid-run
+            shutil.rmtree(stale, ignore_errors=True)
+        failures = [{"index": t.index, "params": t.params, "seed": t.seed,
+                     "error": outcomes[t.index]["error"],
+                     "traceback": outcomes[t.index]["traceback"]}
+                    for t in todo if outcomes[t.index]["status"] != "ok"]
+        computed = sum(1 for o in outcomes.values() if o.get("computed"))
+        result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo), len(failures),
+                             0.0)
+        from sim.sweep_results import write_results
+
+        write_results(out, spec, tasks, failures, {t.index for t in todo})
+        result.wall_s = round(time.perf_counter() - t0, 3)
+        io.write_json(out / SWEEP_FILE, {
+            "sweep_file": None if source == "<sweep>" else source,
+            "spec": spec.model_dump(mode="json", by_alias=True),
+            "params": spec.params(), "points": len(tasks) // spec.replications,
+            "runs": len(tasks),
+            "last": {"computed": computed, "skipped": result.skipped, "failed": len(failures),
+                     "workers": None if (client or scheduler) else workers,
+                     "wall_s": result.wall_s},
+        })
+    finally:
+        lock.close()
+    if log is not None:
+        log(f"sweep: {len(tasks)} runs ({len(tasks) // spec.replications} points x "
+            f"{spec.replications} replications): {computed} computed, {result.skipped} already "
+            f"complete, {len(failures)} failed in {result.wall_s:.1f} s")
+    return result
+
+
+def _compute(todo: list[RunTask], workers: int, scheduler: str | None, client: Any,
+             progress: bool) -> dict[int, dict[str, Any]]:
+    """Submit every task to Dask; a task whose worker is lost is retried by the scheduler."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm import tqdm
+
+    own_cluster = own_client = None
+    try:
+        if client is None:
+            if scheduler:
+                client = own_client = Client(scheduler)
+            else:
+                own_cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                           processes=True, dashboard_address=None,
+                                           silence_logs=logging.ERROR)
+                client = own_client = Client(own_cluster)
+        futures = {client.submit(execute, t, key=f"taxisim-run-{t.index}-{t.hash[:12]}",
+                                 retries=2, pure=False): t for t in todo}
+        outcomes: dict[int, dict[str, Any]] = {}
+        with tqdm(total=len(todo), unit="run", disable=not progress, leave=False) as bar:
+            for fut in as_completed(futures):
+                t = futures[fut]
+                try:
+                    outcomes[t.index] = fut.result()
+                except Exception as exc:  # the worker died each time, or could not run it
+                    outcomes[t.index] = {
+                        "index": t.index, "status": "error",
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "traceback": "".join(traceback.format_exception(exc))}
+                bar.update(1)
+        return outcomes
+    finally:
+        if own_client is not None:
+            own_client.close()
+        if own_cluster is not None:
+            own_cluster.close()
+
+
+def _cell(v: Any) -> str:
+    """A parameter value as a CSV cell or label."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | str):
+        return str(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return json.dumps(v, sort_keys=True, default=str)

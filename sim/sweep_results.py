@@ -1,0 +1,190 @@
+"""The tables and figures of a sweep, rebuilt from its run directories on every invocation.
+
+Nothing here reads a clock or depends on the order runs finished in, so ``runs.csv`` and
+``aggregate.csv`` are byte-identical whatever the workers; wall times go to ``timing.csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import io
+from sim.analysis import mean_ci
+
+# Not part of runs.csv: the seed has its own column; wall time differs between machines.
+NOT_METRICS = frozenset({"seed", "wall_s"})
+DEFAULT_METRICS = ("completed_share", "wait_s.mean", "money.subsidy_total_yuan")
+STATS = ("mean", "std", "ci_lo", "ci_hi")
+
+
+def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, float | int | None]:
+    """Numeric leaves of a summary under dotted names (``wait_s.mean``); strings dropped."""
+    out: dict[str, float | int | None] = {}
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if not prefix and key in NOT_METRICS:
+            continue
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            out[name] = value
+    return out
+
+
+def read_runs(tasks, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per run: the task, its status and error, its flattened summary."""
+    failed = {f["index"]: f for f in failures}
+    records = []
+    for t in tasks:
+        rec: dict[str, Any] = {"task": t, "status": "missing", "error": "", "metrics": {},
+                               "wall_s": None}
+        run_dir = Path(t.dir)
+        if t.index in failed:
+            rec.update(status="error", error=" ".join(failed[t.index]["error"].split()))
+        elif (run_dir / "summary.json").is_file():
+            rec["status"] = "ok"
+            rec["metrics"] = flatten(json.loads((run_dir / "summary.json").read_text("utf-8")))
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                rec["wall_s"] = json.loads((run_dir / "sweep_run.json").read_text())["wall_s"]
+        records.append(rec)
+    return records
+
+
+def write_results(out: Path, spec, tasks, failures: list[dict[str, Any]],
+                  attempted: set[int]) -> None:
+    """runs.csv, aggregate.csv, timing.csv, failures.json and plots/ of a sweep."""
+    from sim.sweep import _cell
+
+    params = spec.params()
+    records = read_runs(tasks, failures)
+    fixed = ["index", "point", "replication", *params, "seed", "status", "error"]
+    metrics: dict[str, None] = {}
+    for rec in records:
+        for name in rec["metrics"]:
+            metrics.setdefault(name)
+    columns = {m: (f"summary.{m}" if m in fixed else m) for m in metrics}
+    _write_csv(out / "runs.csv", [*fixed, *columns.values()], (
+        [t.index, t.point, t.replication, *(_cell(t.params[p]) for p in params), t.seed,
+         rec["status"], rec["error"], *(_num(rec["metrics"].get(m)) for m in metrics)]
+        for rec in records for t in [rec["task"]]))
+    _write_csv(out / "aggregate.csv", ["point", *params, "metric", "n", *STATS],
+               aggregate_rows(records, params, list(metrics)))
+    _write_csv(out / "timing.csv", ["index", "status", "computed_now", "wall_s"], (
+        [r["task"].index, r["status"], int(r["task"].index in attempted and r["status"] == "ok"),
+         _num(r["wall_s"])] for r in records))
+    tmp = out / ".failures.json.tmp"
+    io.write_json(tmp, failures)
+    os.replace(tmp, out / "failures.json")
+    wanted = list(spec.metrics) or [m for m in DEFAULT_METRICS if m in metrics]
+    missing = [m for m in wanted if m not in metrics]
+    if missing:
+        import sys
+
+        for m in missing:
+            print(f"warning: metrics: no numeric summary metric {m!r} in the runs "
+                  "(see the columns of runs.csv)", file=sys.stderr)
+    if params:
+        write_plots(out / "plots", spec, records, [m for m in wanted if m in metrics])
+
+
+def aggregate_rows(records: list[dict[str, Any]], params: list[str],
+                   metrics: list[str]) -> Iterable[list[Any]]:
+    """Per grid point and metric: runs with a value, mean, std and 95% Student-t interval."""
+    from sim.sweep import _cell
+
+    points: dict[int, list[dict[str, Any]]] = {}
+    for rec in records:
+        points.setdefault(rec["task"].point, []).append(rec)
+    for point, recs in sorted(points.items()):
+        head = [point, *(_cell(recs[0]["task"].params[p]) for p in params)]
+        for m in metrics:
+            values = [r["metrics"][m] for r in recs
+                      if r["status"] == "ok" and r["metrics"].get(m) is not None]
+            yield [*head, m, len(values), *(_num(v) for v in stats(values))]
+
+
+def stats(values: list[float]) -> tuple[float | None, ...]:
+    """(mean, std, ci_lo, ci_hi) of a sample; std and the interval need two values."""
+    if not values:
+        return (None, None, None, None)
+    mean, lo, hi = mean_ci(values)
+    if len(values) < 2:
+        return (mean, None, None, None)
+    return (mean, float(np.std(values, ddof=1)), lo, hi)
+
+
+def _num(v: Any) -> str:
+    """Numbers printed the same way on every machine: integers as such, floats to 12 digits."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.12g}"
+
+
+def _write_csv(path: Path, columns: list[str], rows: Iterable[list[Any]]) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list[str]) -> None:
+    """plots/<metric>.png: the metric's mean and 95% interval against each swept axis."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
+
+    from sim.sweep import _cell
+
+    folder.mkdir(parents=True, exist_ok=True)
+    axes = spec.axes()
+    ok = [r for r in records if r["status"] == "ok"]
+    for metric in metrics:
+        fig = Figure(figsize=(5.2 * len(axes), 3.8))
+        panels = fig.subplots(1, len(axes), squeeze=False)
+        for ax, (_, paths, rows) in zip(panels[0], axes, strict=True):
+            key = paths[0]
+            xs = [row[0] for row in rows]
+            numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+            pos = {_cell(x): (x if numeric else i) for i, x in enumerate(xs)}
+            others = [p for p in spec.params() if p not in paths]
+            groups: dict[tuple, list[dict[str, Any]]] = {}
+            for r in ok:
+                g = tuple(_cell(r["task"].params[p]) for p in others)
+                groups.setdefault(g, []).append(r)
+            if len(groups) > 6:  # too many lines to read: pool over the other parameters
+                groups = {(): ok}
+            for g, recs in groups.items():
+                pts = []
+                for label, x in pos.items():
+                    vals = [r["metrics"][metric] for r in recs
+                            if _cell(r["task"].params[key]) == label
+                            and r["metrics"].get(metric) is not None]
+                    if vals:
+                        mean, lo, hi = mean_ci(vals)
+                        pts.append((x, mean, mean - lo, hi - mean))
+                if pts:
+                    x, y, dlo, dhi = zip(*pts, strict=True)
+                    name = ", ".join(f"{p}={v}" for p, v in zip(others, g, strict=False))
+                    ax.errorbar(x, y, yerr=[dlo, dhi], marker="o", capsize=3,
+                                label=name or None)
+            if not numeric:
+                ax.set_xticks(list(pos.values()), list(pos), rotation=20)
+            ax.set_xlabel(" = ".join(paths) if len(paths) > 1 else key)
+            ax.set_ylabel(metric)
+            ax.grid(alpha=0.3)
+            if len(groups) > 1:
+                ax.legend(fontsize=7)
+        fig.suptitle(f"{metric}: mean and 95% interval over replications")
+        fig.tight_layout()
+        fig.savefig(folder / f"{metric}.png", dpi=100)
