@@ -263,6 +263,7 @@ class City:
         self._occupied[self.node_cell] = True
         self.max_ring = max(self._ncols, self._nrows) - 1
         self._ring_cache: dict[tuple[int, int], list[int]] = {}
+        self._rings_cache: dict[int, list[list[int]]] = {}
 
     def ring_cells(self, cell: int, ring: int) -> list[int]:
         """Cells holding nodes at Chebyshev distance exactly ``ring`` (cached; do not mutate)."""
@@ -273,7 +274,14 @@ class City:
 
     def rings_around(self, cell: int) -> list[list[int]]:
         """Every ring of occupied cells around ``cell`` at once, nearest first, up to the
-        farthest occupied one (one vectorised pass instead of one per ring)."""
+        farthest occupied one (one vectorised pass instead of one per ring; cached, shared
+        by every index of the run: do not mutate)."""
+        got = self._rings_cache.get(cell)
+        if got is None:
+            got = self._rings_cache[cell] = self._rings_around(cell)
+        return got
+
+    def _rings_around(self, cell: int) -> list[list[int]]:
         occupied = np.flatnonzero(self._occupied)
         r0, c0 = divmod(cell, self._ncols)
         rr, cc = np.divmod(occupied, self._ncols)

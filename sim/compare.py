@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +106,16 @@ def compare_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None 
         if series is None:
             continue
         x, y, unit = series
+        table = tables[dirs.index(d)]
+        if same_start and unit.startswith("days") and len(table["date"]):
+            first = date.fromisoformat(str(table["date"][0]))
+            x, unit = [first + timedelta(days=int(v)) for v in x], "date"
         ax.plot(x, y, color=colour, label=label, marker="." if len(x) < 60 else None)
     ax.set_title("riders' wait from request to pickup (completed rides)")
     ax.set_ylabel("mean wait (min)")
     ax.set_xlabel(unit or "no ride tables in these runs")
     ax.grid(alpha=0.3)
+    ax.tick_params(axis="x", rotation=30)
     ax.legend(fontsize=7)
     fig.suptitle(f"comparison of {len(dirs)} runs")
     fig.tight_layout()

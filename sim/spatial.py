@@ -11,8 +11,7 @@ class CellIndex:
     def __init__(self, city) -> None:
         self.node_cell = city.node_cell.tolist()
         self.cells: list[dict[int, int]] = [{} for _ in range(city.n_cells)]
-        self.city = city
-        self._rings: dict[int, list[list[int]]] = {}
+        self.rings_around = city.rings_around
         self.count = 0
 
     def add(self, key: int, node: int) -> None:
@@ -22,10 +21,6 @@ class CellIndex:
     def remove(self, key: int, node: int) -> None:
         del self.cells[self.node_cell[node]][key]
         self.count -= 1
-
-    def _rings_of(self, cell: int) -> list[list[int]]:
-        rings = self._rings[cell] = self.city.rings_around(cell)
-        return rings
 
     def near(self, node: int, extra_rings: int = 1, enough: int = 16,
              max_ring: int = 1 << 30) -> tuple[list[int], list[int]]:
@@ -40,7 +35,7 @@ class CellIndex:
         if not self.count:
             return keys, nodes
         centre = self.node_cell[node]
-        rings = self._rings.get(centre) or self._rings_of(centre)
+        rings = self.rings_around(centre)
         cells = self.cells
         stop = min(len(rings), max_ring + 1)
         ring = 0
