@@ -32,9 +32,10 @@ class Problem:
     has_value: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.source}: {self.path}: " if self.path else f"{self.source}: "
+        path = _printable(self.path)
+        where = f"{self.source}: {path}: " if path else f"{self.source}: "
         got = f" (got {_short(self.value)})" if self.has_value else ""
-        return f"error: {where}{self.message}{got}"
+        return f"error: {where}{_printable(self.message)}{got}"
 
 
 class ScenarioError(Exception):
@@ -43,6 +44,12 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def _printable(text: str) -> str:
+    """Keys from a file may hold newlines or control characters: escape them, so one
+    problem is always one line."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _short(value: Any) -> str:
