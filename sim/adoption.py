@@ -50,6 +50,15 @@ def driver_utility(value: np.ndarray, offer: float, peer_share: np.ndarray,
     return beta_gain * value + beta_offer * offer + beta_peer * peer_share - cash_preference
 
 
+def decide(accepts: np.ndarray, noisy_utility: np.ndarray, revisit: np.ndarray,
+           switching_cost: float) -> np.ndarray:
+    """Accept/drop with inertia: a driver revisiting his choice starts accepting when the
+    noisy utility clears +k and stops only when it falls below -k."""
+    keep = np.where(accepts, noisy_utility > -switching_cost,
+                    noisy_utility > switching_cost)
+    return np.where(revisit, keep, accepts)
+
+
 def group_mean(values: np.ndarray, groups: np.ndarray, n_groups: int,
                weights: np.ndarray | None = None) -> np.ndarray:
     """Mean of ``values`` within each group (weighted), broadcast back to members."""
@@ -182,9 +191,8 @@ class AdoptionModel:
             peers = group_mean(accepts.astype(float), self.groups, self.n_groups)
             u = driver_utility(self.value[:, j], offers[j], peers, self.cash_pref,
                                d.beta_gain, d.beta_offer, d.beta_peer)
-            noise = rng.logistic(size=n)
-            revisit = rng.random(n) < d.decision_rate
-            pop.accepts[:, j] = np.where(revisit, u + noise > 0, accepts)
+            pop.accepts[:, j] = decide(accepts, u + rng.logistic(size=n),
+                                       rng.random(n) < d.decision_rate, d.switching_cost)
         self.gain[:] = 0.0
 
     def apply_campaigns(self, when) -> None:

@@ -44,6 +44,7 @@ class DriverAdoption(_Frozen):
     beta_gain: float = Field(default=0.1, ge=0)  # per yuan of learned daily gain
     beta_offer: float = Field(default=0.15, ge=0)  # per yuan of driver subsidy per ride
     beta_peer: float = Field(default=2.0, ge=0)  # x share of the group accepting
+    switching_cost: float = Field(default=1.5, ge=0)  # inertia: adopt above +k, drop below -k
     cash_preference: float = 2.0  # mean distrust of mobile payment (seed: drivers trust cash)
     cash_preference_sd: float = Field(default=1.0, ge=0)
     settlement_cost_per_day: float = Field(default=0.002, ge=0, le=1)  # per yuan per day

@@ -7,14 +7,14 @@ delay (seed: Alipay T+0, WeChat Pay T+3); driver subsidies after the policy's de
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sim import ledger as L
+from sim.channels import APP
 from sim.payment import CASH, fare_fen
 
 
-@dataclass
-class Receipt:
+class Receipt(NamedTuple):
     fare: int
     tip: int
     fee: int
@@ -60,7 +60,7 @@ class Cashier:
         if rail == CASH:
             led.post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
             led.post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
-            w.days.paid(ride.rider, CASH, 0, 0)
+            w.days.paid(ride.rider, CASH, 0, 0, ride.platform if ride.channel == APP else -1)
             return Receipt(fare, tip, 0, 0, 0, False)
         fee = int(fare * self.fee_rate[rail] + 0.5)
         pending = self.acc_pending[rail]
@@ -82,7 +82,8 @@ class Cashier:
         for p in book.lottery_eligible(rail, platform, now):
             w.days.lottery_entry(p, ride.id, fare, now)
             lottery = True
-        w.days.paid(ride.rider, rail, rider_sub, driver_sub)
+        w.days.paid(ride.rider, rail, rider_sub, driver_sub,
+                    ride.platform if ride.channel == APP else -1)
         return Receipt(fare, tip, fee, rider_sub, driver_sub, lottery)
 
     def free_ride(self, policy, rail: int, ride_id: int, fare: int, t: float, day: int) -> None:

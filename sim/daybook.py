@@ -13,6 +13,7 @@ DAILY_COLUMNS = (
     "day", "date", "rail", "riders_installed_share", "riders_bound_share",
     "riders_active_share", "drivers_accepting_share", "rides_paid", "ride_share",
     "subsidy_rider_yuan", "subsidy_driver_yuan", "free_rides", "unsettled_yuan",
+    "linked_app_ride_share",
 )
 
 
@@ -26,6 +27,9 @@ class DayBook:
         self.offset = start.hour * 3600 + start.minute * 60 + start.second
         n_rails = len(world.rails)
         self.n_rails = n_rails
+        platforms = world.pop.platforms
+        self.linked = [platforms.index(r.platform) if r.platform in platforms else -1
+                       for r in world.scenario.payment.rails]
         self.used = np.zeros((world.pop.n_riders, n_rails), dtype=bool)
         self.lottery: defaultdict[str, list[tuple[int, int, float]]] = defaultdict(list)
         self.rows: list[tuple] = []
@@ -36,6 +40,8 @@ class DayBook:
     def _reset(self) -> None:
         r = self.n_rails
         self.rides = [0] * r
+        self.app_rides = [0] * len(self.world.platforms)  # completed via each app
+        self.app_paid_linked = [0] * r  # of those, paid with the app's own rail
         self.rider_sub = [0] * r
         self.driver_sub = [0] * r
         self.free = [0] * r
@@ -44,9 +50,15 @@ class DayBook:
     def day_of(self, t: float) -> int:
         return int((t + self.offset) // 86400)
 
-    def paid(self, rider: int, rail: int, rider_sub: int, driver_sub: int) -> None:
-        """A payment completed on ``rail`` with these subsidies (fen)."""
+    def paid(self, rider: int, rail: int, rider_sub: int, driver_sub: int,
+             app: int = -1) -> None:
+        """A payment completed on ``rail`` with these subsidies (fen); ``app`` is the
+        platform the ride was hailed through, or -1."""
         self.used[rider, rail] = True
+        if app >= 0:
+            self.app_rides[app] += 1
+            if self.linked[rail] == app:
+                self.app_paid_linked[rail] += 1
         self.rider_sub[rail] += rider_sub
         self.driver_sub[rail] += driver_sub
 
@@ -120,4 +132,10 @@ class DayBook:
                 round(self.driver_sub[j] * scale / 100, 2),
                 int(round(self.free[j] * scale)),
                 round(unsettled.get(w.cashier.acc_pending[j], 0) * scale / 100, 2),
+                _ratio(self.app_paid_linked[j], self.app_rides[self.linked[j]])
+                if self.linked[j] >= 0 else "",
             ))
+
+
+def _ratio(a: int, b: int) -> float | str:
+    return round(a / b, 6) if b else ""

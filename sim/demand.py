@@ -58,6 +58,10 @@ class OriginDestination:
                 nodes[pick == i] = node
         return nodes
 
+    def origins(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Nodes drawn like request origins (where cruising taxis look for riders)."""
+        return self._nodes(rng, n, self.hot_o)
+
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Origins and destinations at least ``min_trip_m`` apart (straight line)."""
         origin = self._nodes(rng, n, self.hot_o)

@@ -23,7 +23,7 @@ from sim.city import City, build_city
 from sim.daybook import DayBook
 from sim.demand import OriginDestination, channels, requests
 from sim.dispatch import Dispatcher
-from sim.fleet import EN_ROUTE, IDLE, OFF, ON_TRIP, PAYING, Fleet, shift_windows
+from sim.fleet import EN_ROUTE, IDLE, OFF, Fleet, shift_windows
 from sim.ledger import Ledger
 from sim.metrics import ChannelStats, RideLog, Stats
 from sim.payment import Chooser
@@ -115,10 +115,25 @@ class World:
         self.days.adoption = self.adoption
         self.dispatch = Dispatcher(self)
         self.timeseries: list[tuple] = []
+        self.cruise = self._cruise_targets() if scenario.fleet.idle == "cruise" else None
+        self.cruise_token = [0] * self.fleet.n
         self.in_flight: dict[int, Ride] = {}
         self.boarding = scenario.demand.boarding_s
         self.tariff = scenario.tariff
         self.progress = progress
+
+    def _cruise_targets(self):
+        """Draws of cruising targets from the demand's origin distribution, a block at a time."""
+        od = OriginDestination(self.scenario.demand, self.city.xy, self.city.places)
+        rng = self.streams["fleet.cruise"]
+        buf: list[int] = []
+
+        def next_target() -> int:
+            if not buf:
+                buf.extend(od.origins(rng, 4096).tolist()[::-1])
+            return buf.pop()
+
+        return next_target
 
     def channel_stats(self, channel: int, platform: int = -1) -> ChannelStats:
         if channel == APP:
@@ -160,7 +175,7 @@ class World:
                 fleet.off_after_ride[d] = False
                 if fleet.state[d] == OFF:
                     fleet.move(d, IDLE)
-                    self.dispatch.driver_idle(d)
+                    self._idle(d)
             if off >= self.duration:
                 return
             yield Timeout(env, off - env.now)
@@ -261,8 +276,6 @@ class World:
         now = self.env.now
         d = ride.driver
         fleet = self.fleet
-        fleet.move(d, ON_TRIP)
-        fleet.move(d, PAYING)
         fleet.node[d] = ride.dest
         del self.in_flight[ride.id]
         ride.status = COMPLETED
@@ -280,11 +293,29 @@ class World:
                       "completed", ride.origin, ride.dest, ride.dist_m, r.fare,
                       self.rails[ride.rail], int(ride.failed), r.tip, r.fee, r.rider_subsidy,
                       r.driver_subsidy, ride.deadhead_m, 0], r.lottery)
-        if fleet.off_after_ride[d]:
-            fleet.move(d, OFF)
-        else:
-            fleet.move(d, IDLE)
-            self.dispatch.driver_idle(d)
+        if fleet.finish(d):
+            self._idle(d)
+
+    def _idle(self, d: int) -> None:
+        """A driver is free: the channels may take him; if not, a cruising driver heads for
+        a demand-weighted spot (dispatchable from where he was until he gets there)."""
+        self.dispatch.driver_idle(d)
+        if self.cruise is not None and self.dispatch.in_index[d]:
+            target = self.cruise()
+            travel = self.city.time_s(self.fleet.node[d], target)
+            if travel > 0:
+                self.cruise_token[d] += 1
+                Timeout(self.env, travel, (d, self.cruise_token[d], target)).callbacks.append(
+                    self._cruised)
+
+    def _cruised(self, event) -> None:
+        d, token, target = event._value
+        if self.cruise_token[d] != token or not self.dispatch.in_index[d]:
+            return  # matched or off duty meanwhile
+        self.dispatch.take(d)
+        self.stats.cruise_m += self.city.dist_m(self.fleet.node[d], target)
+        self.fleet.node[d] = target
+        self.dispatch.driver_idle(d)
 
     def _platform(self, ride: Ride) -> str:
         return self.platforms[ride.platform] if ride.channel == APP else ""

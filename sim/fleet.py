@@ -42,6 +42,15 @@ class Fleet:
             check_move(self.state[d], new, d)  # raises with the names of both states
         self.state[d] = new
 
+    def finish(self, d: int) -> bool:
+        """Driver ``d`` has been paid: walk EN_ROUTE -> ON_TRIP -> PAYING -> IDLE (or OFF
+        when his shift ended meanwhile); return whether he is on duty."""
+        if self.state[d] != EN_ROUTE:
+            check_move(self.state[d], ON_TRIP, d)  # raises: only a matched driver finishes
+        on = not self.off_after_ride[d]
+        self.state[d] = IDLE if on else OFF
+        return on
+
     def members(self, shift: int) -> list[int]:
         return [d for d, s in enumerate(self.shift_of) if s == shift]
 

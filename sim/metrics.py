@@ -92,6 +92,7 @@ class Stats:
         self.abandoned = 0
         self.requests = 0
         self.open = 0
+        self.cruise_m = 0.0  # metres idle taxis drove toward demand
 
 
 class ChannelStats:

@@ -10,7 +10,7 @@ network falls back to cash (seed: Alipay's barcode works offline, WeChat Pay did
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,8 +65,7 @@ def fare_fen(dist_m: float, ride_s: float, tariff) -> int:
     return int(math.floor(yuan + 0.5)) * 100
 
 
-@dataclass(frozen=True)
-class Checkout:
+class Checkout(NamedTuple):
     """The outcome of a rail choice: who is paid how, and when the driver is free."""
 
     rail: int

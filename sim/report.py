@@ -34,8 +34,30 @@ def summary_table(s: dict[str, Any]) -> str:
         ("subsidies paid (yuan)", money["subsidy_total_yuan"]),
         ("subsidy per mobile ride (yuan)", money["subsidy_per_mobile_ride_yuan"]),
     ]
-    for key, val in s.get("adoption", {}).get("final", {}).items():
-        rows.append((f"final {key}", val))
     rows += [("events", s["events"]), ("wall time (s)", s["wall_s"])]
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {_fmt(v)}" for k, v in rows)
+    table = "\n".join(f"{k:<{width}}  {_fmt(v)}" for k, v in rows)
+    rails = rail_table(s)
+    return f"{table}\n\n{rails}" if rails else table
+
+
+def rail_table(s: dict[str, Any]) -> str:
+    """The rails side by side at the end of the run: who adopted, who paid, what it cost."""
+    final = s.get("adoption", {}).get("final", {})
+    rails = [r for r in s["payment_share"] if r != "cash"]
+    if not final or not rails:
+        return ""
+    spent: dict[str, float] = {}
+    for p in s["money"]["subsidy_by_policy"].values():
+        spent[p["rail"]] = spent.get(p["rail"], 0.0) + p["spent_yuan"]
+    head = ("rail", "riders bound", "riders paid today", "drivers accepting",
+            "share of rides", "subsidy (yuan)")
+    body = [(r, final.get(f"{r}.riders_bound"), final.get(f"{r}.riders_active"),
+             final.get(f"{r}.drivers_accepting"), s["payment_share"][r], spent.get(r, 0.0))
+            for r in rails]
+    cells = [head, *[tuple(_fmt(v) for v in row) for row in body]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
+                       enumerate(zip(row, widths, strict=True))) for row in cells]
+    return "rails at the end of the run (share of riders / drivers; rides over the run)\n" + \
+        "\n".join(lines)

@@ -39,6 +39,7 @@ def summarize(outcome) -> dict[str, Any]:
         "pickup_s": describe(st.pickup),
         "busy_s_per_ride": describe(st.busy),
         "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
+        "cruise_km": round(st.cruise_m * scale / 1000, 1),
         "payment_share": {r: _share(n, paid_total)
                           for r, n in zip(w.rails, cash.paid_by_rail, strict=True)},
         "payment_failures": round(cash.failed * scale),

@@ -158,7 +158,8 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
     """Every run of the sweep, each scenario validated; all problems raised together."""
     base_path = root / spec.base
     if not base_path.is_file():
-        raise SweepError([Problem(source, "base", "no such scenario file", str(base_path), True)])
+        raise SweepError([Problem(source, "base", f"no scenario file {base_path}", spec.base,
+                                  True)])
     load_scenario(base_path)  # the base file's own problems name the base file
     try:
         base = load_scenario(base_path, spec.overrides).model_dump(mode="json")
@@ -197,8 +198,9 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
                 problems[str(q)] = q
             continue
         points.append((params, resolved))
-    if problems:
-        raise SweepError(list(problems.values()))
+    if problems:  # in the order of the sweep file's parameters
+        order = {f"{sec}.{p}": i for i, (p, sec) in enumerate(sections.items())}
+        raise SweepError(sorted(problems.values(), key=lambda q: order.get(q.path, len(order))))
     tasks = []
     for point, (params, resolved) in enumerate(points):
         for rep in range(spec.replications):

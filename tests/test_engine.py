@@ -96,3 +96,14 @@ def test_property_conservation(tmp_path_factory, drivers, daily, patience, seed)
     s = res.summary
     assert s["completed"] + s["abandoned"] + s["open_at_end"] == s["requests"]
     assert len(res.table("rides")["ride_id"]) == s["requests"]
+
+
+def test_cruising_taxis_move_toward_demand(tmp_path):
+    hot = {"city": {"kind": "grid", "rows": 8, "cols": 8, "block_m": 500,
+                    "places": {"station": {"node": 0}}},
+           "demand": {"daily_requests": 3000,
+                      "hotspots": [{"place": "station", "origin_weight": 0.5}]}}
+    wait = sim.run(small(**hot), tmp_path / "w").summary
+    cruise = sim.run(small(fleet={"drivers": 60, "idle": "cruise"}, **hot), tmp_path / "c")
+    assert wait["cruise_km"] == 0 and cruise.summary["cruise_km"] > 0
+    assert cruise.summary["pickup_s"]["mean"] < wait["pickup_s"]["mean"]

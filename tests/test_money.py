@@ -172,3 +172,20 @@ def test_ledger_balances_under_random_policies(tmp_path_factory, amount, cap, bu
     assert round(money["spent_yuan"] * 100) == subsidies[done].sum() + free_fen
     if budget is not None:
         assert money["spent_yuan"] <= 2 * budget + 1e-9
+
+
+def test_full_ledger_matches_the_daily_table(tmp_path):
+    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
+                payment={"riders_bound": {"alipay": 0.6, "wechat_pay": 0.5},
+                         "drivers_accepting": {"alipay": 0.7, "wechat_pay": 0.6}},
+                policies=[{"id": "p", "rail": "wechat_pay", "side": "driver",
+                           "amount_yuan": 10, "start": "2013-12-01", "end": "2014-01-01",
+                           "payout_delay_days": 1}])
+    res = sim.run(scn, tmp_path / "r")
+    full = res.table("ledger")
+    daily = res.table("ledger_daily")
+    assert len(full["amount_fen"]) > 100 and (full["amount_fen"] > 0).all()
+    for entry in ("fare", "fee", "driver_subsidy"):
+        got = full["amount_fen"][full["entry"] == entry].sum()
+        moved = daily["amount_fen"][(daily["entry"] == entry) & (daily["amount_fen"] > 0)].sum()
+        assert got == moved, entry

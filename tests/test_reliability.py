@@ -89,7 +89,8 @@ def test_any_structure_is_a_scenario_or_clean_errors(data):
     answers_cleanly(data)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(st.text(max_size=200), values.map(yaml.safe_dump)))
 def test_cli_validate_never_tracebacks(tmp_path, text):
     f = tmp_path / "fuzz.yaml"
