@@ -249,15 +249,14 @@ class StreetHail(_Queue):
 
     def request(self, ride) -> None:
         self.enqueue(ride)
-        self.world.wait(ride)
-        if ride.status == WAITING:
-            self._schedule(ride)
-
-    def _schedule(self, ride) -> None:
         keys, _ = self.index.near(ride.origin, extra_rings=0, max_ring=1)
         if keys:
             delay = self.rng.exponential(1.0 / (self.rate_s * len(keys)))
-            Timeout(self.world.env, delay, ride).callbacks.append(self._found)
+            if delay < ride.patience:
+                # Her patience timer starts only if this taxi turns out to be gone.
+                Timeout(self.world.env, delay, ride).callbacks.append(self._found)
+                return
+        self.world.wait(ride)
 
     def _found(self, event) -> None:
         ride = event._value
@@ -269,6 +268,8 @@ class StreetHail(_Queue):
             i = int(np.argmin(times))
             self.dequeue(ride)
             self.world.assign(ride, keys[i], self.pickup_s)
+        else:
+            self.world.wait(ride)
 
     def take_waiting(self, d: int) -> bool:
         if not self.waiting.count:

@@ -206,12 +206,14 @@ class World:
 
     # --- ride callbacks (called by the channels) -----------------------------------------
     def wait(self, ride: Ride) -> None:
-        """A request was not matched at once: it waits until matched or out of patience."""
-        if ride.patience <= 0:
+        """A request is not matched yet: it waits until matched or out of patience, which
+        runs from the moment of the request."""
+        left = ride.t_request + ride.patience - self.env.now
+        if left <= 0:
             self.dispatch.abandon(ride)
             self._abandon(ride)
-        elif ride.patience != float("inf"):
-            Timeout(self.env, ride.patience, ride).callbacks.append(self._patience_over)
+        elif left != float("inf"):
+            Timeout(self.env, left, ride).callbacks.append(self._patience_over)
 
     def _patience_over(self, event) -> None:
         ride = event._value
