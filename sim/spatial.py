@@ -12,6 +12,7 @@ class CellIndex:
         self.node_cell = city.node_cell.tolist()
         self.cells: list[dict[int, int]] = [{} for _ in range(city.n_cells)]
         self.rings_around = city.rings_around
+        self._ring_cache = city._rings_cache  # read directly: this is the hot path
         self.count = 0
 
     def add(self, key: int, node: int) -> None:
@@ -35,22 +36,29 @@ class CellIndex:
         if not self.count:
             return keys, nodes
         centre = self.node_cell[node]
-        rings = self.rings_around(centre)
+        rings = self._ring_cache.get(centre) or self.rings_around(centre)
         cells = self.cells
-        stop = min(len(rings), max_ring + 1)
+        stop = len(rings) - 1
+        if max_ring < stop:
+            stop = max_ring
         ring = 0
-        while ring < stop:
+        found = False
+        while True:
             for cell in rings[ring]:
                 bucket = cells[cell]
                 if bucket:
                     keys += bucket
                     nodes += bucket.values()
-            ring += 1
             if keys:
                 if len(keys) >= enough:
                     break
-                stop = min(stop, ring + extra_rings)
-                extra_rings = 0
+                if not found:
+                    found = True
+                    if ring + extra_rings < stop:
+                        stop = ring + extra_rings
+            if ring >= stop:
+                break
+            ring += 1
         return keys, nodes
 
 
