@@ -63,19 +63,18 @@ class Cashier:
             w.days.paid(ride.rider, CASH, 0, 0, ride.platform if ride.channel == APP else -1)
             return Receipt(fare, tip, 0, 0, 0, False)
         fee = int(fare * self.fee_rate[rail] + 0.5)
-        pending = self.acc_pending[rail]
         rider_acc = self.acc_rider[rail]
-        led.post(now, day, "fare", rider_acc, pending, fare - fee, ride.id)
+        delay = self.settle_days[rail]
+        self._to_driver(now, day, "fare", rider_acc, rail, fare - fee, delay, ride.id)
         led.post(now, day, "fee", rider_acc, self.acc_fee[rail], fee, ride.id)
-        led.post(now, day, "tip", rider_acc, pending, tip, ride.id)
-        led.defer(day + self.settle_days[rail], pending, self.acc_driver[rail], fare - fee + tip)
+        self._to_driver(now, day, "tip", rider_acc, rail, tip, delay, ride.id)
         book = w.book
         for p, fen in book.pay(rail, "rider", platform, ride.rider, now, day):
             led.post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
             rider_sub += fen
         for p, fen in book.pay(rail, "driver", platform, ride.driver, now, day):
-            led.post(now, day, "driver_subsidy", self.acc_policy[p.id], pending, fen, ride.id)
-            led.defer(day + p.spec.payout_delay_days, pending, self.acc_driver[rail], fen)
+            self._to_driver(now, day, "driver_subsidy", self.acc_policy[p.id], rail, fen,
+                            p.spec.payout_delay_days, ride.id)
             driver_sub += fen
         if w.adoption is not None:
             w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
@@ -85,6 +84,17 @@ class Cashier:
         w.days.paid(ride.rider, rail, rider_sub, driver_sub,
                     ride.platform if ride.channel == APP else -1)
         return Receipt(fare, tip, fee, rider_sub, driver_sub, lottery)
+
+    def _to_driver(self, now: float, day: int, kind: str, src: int, rail: int, fen: int,
+                   delay_days: int, ride: int) -> None:
+        """Money for the driver: at once when the delay is 0 (T+0), else held as pending
+        and settled at the start of day ``day + delay_days``."""
+        if delay_days == 0:
+            self.ledger.post(now, day, kind, src, self.acc_driver[rail], fen, ride)
+        else:
+            pending = self.acc_pending[rail]
+            self.ledger.post(now, day, kind, src, pending, fen, ride)
+            self.ledger.defer(day + delay_days, pending, self.acc_driver[rail], fen)
 
     def free_ride(self, policy, rail: int, ride_id: int, fare: int, t: float, day: int) -> None:
         """Refund a lottery winner's fare in full from the policy's budget."""

@@ -215,7 +215,7 @@ class BroadcastRace(_Queue):
             return
         fleet, disp = self.world.fleet, self.dispatcher
         for _, d in grabbers or ():
-            if fleet.state[d] == IDLE and disp.in_index[d]:
+            if fleet.state[d] == IDLE and disp.in_index[d] and self.platform in disp.apps_of[d]:
                 self.dequeue(ride)
                 self.world.assign(ride, d, self.city.time_s(fleet.node[d], ride.origin))
                 return
@@ -254,12 +254,27 @@ class StreetHail(_Queue):
             delay = self.rng.exponential(1.0 / (self.rate_s * len(keys)))
             if delay < ride.patience:
                 # Her patience timer starts only if this taxi turns out to be gone.
+                ride.finding = True
                 Timeout(self.world.env, delay, ride).callbacks.append(self._found)
                 return
         self.world.wait(ride)
 
+    def passing(self, d: int) -> None:
+        """An idle taxi (kept for his app's next round) cruises past waiting riders: each
+        of them not already being found may be found by him at the street rate."""
+        if not self.waiting.count:
+            return
+        keys, _ = self.waiting.near(self.world.fleet.node[d], extra_rings=0, max_ring=1)
+        for key in sorted(keys)[:4]:
+            ride = self.waiting_rides[key]
+            if not ride.finding:
+                ride.finding = True
+                Timeout(self.world.env, self.rng.exponential(1.0 / self.rate_s),
+                        ride).callbacks.append(self._found)
+
     def _found(self, event) -> None:
         ride = event._value
+        ride.finding = False
         if ride.status != WAITING:
             return
         keys, nodes = self.index.near(ride.origin, extra_rings=0, max_ring=1)

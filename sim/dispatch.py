@@ -86,10 +86,12 @@ class Dispatcher:
         for p in self.apps_of[d]:
             if apps[p].take_waiting(d):
                 return
-        if not any(apps[p].own_clock and apps[p].waiting_rides for p in self.apps_of[d]) \
-                and self.street.take_waiting(d):
+        if any(apps[p].own_clock and apps[p].waiting_rides for p in self.apps_of[d]):
+            self.add_idle(d)
+            self.street.passing(d)  # street riders nearby may still flag him down
             return
-        self.add_idle(d)
+        if not self.street.take_waiting(d):
+            self.add_idle(d)
 
     def driver_gone(self, d: int) -> None:
         self.take(d)

@@ -48,6 +48,7 @@ class Ride:
         "dist_m",
         "driver",
         "failed",
+        "finding",
         "id",
         "origin",
         "patience",
@@ -82,6 +83,7 @@ class Ride:
         self.status = WAITING
         self.driver = -1
         self.tip_fen = 0
+        self.finding = False  # a street find is scheduled for her
 
 
 class World:
@@ -303,10 +305,10 @@ class World:
         a demand-weighted spot (dispatchable from where he was until he gets there)."""
         self.dispatch.driver_idle(d)
         if self.cruise is not None and self.dispatch.in_index[d]:
+            self.cruise_token[d] += 1  # any cruise still under way from before is void
             target = self.cruise()
             travel = self.city.time_s(self.fleet.node[d], target)
             if travel > 0:
-                self.cruise_token[d] += 1
                 Timeout(self.env, travel, (d, self.cruise_token[d], target)).callbacks.append(
                     self._cruised)
 

@@ -94,7 +94,12 @@ class Payment(_Frozen):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"rails: duplicate id {', '.join(dup)}")
+        cash = next(r for r in self.rails if r.id == "cash")
+        if cash.fee_rate or cash.settlement_days or cash.platform:
+            raise ValueError("rails: cash has no fee, settlement delay or platform")
         for field in ("riders_bound", "drivers_accepting"):
+            if "cash" in getattr(self, field):
+                raise ValueError(f"{field}: everyone can pay and take cash; list mobile rails")
             unknown = sorted(set(getattr(self, field)) - set(ids))
             if unknown:
                 raise ValueError(f"{field}: no rail {', '.join(unknown)} in payment.rails")
@@ -133,10 +138,25 @@ class SubsidyPolicy(_Frozen):
     budget: Budget = Budget()
     payout_delay_days: int = Field(default=0, ge=0, le=60)
 
+    @field_validator("start", "end", "extended_to")
+    @classmethod
+    def _naive(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is not None:
+            raise ValueError("give the local time without a time zone")
+        return v
+
     @model_validator(mode="after")
     def _window(self) -> SubsidyPolicy:
         if isinstance(self.amount_yuan, float) and self.amount_yuan < 0:
             raise ValueError("amount_yuan must not be negative")
+        if self.rail == "cash":
+            raise ValueError("rail: subsidies are paid on mobile rails, not cash")
+        if self.side == "driver" and self.daily_free_rides:
+            raise ValueError("daily_free_rides: the free-ride lottery refunds riders;"
+                             " put it on a rider-side policy")
+        if self.side == "rider" and self.payout_delay_days:
+            raise ValueError("payout_delay_days: rider subsidies are discounts paid at once;"
+                             " the delay applies to driver-side policies")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         if self.extended_to is not None and self.extended_to < self.end:

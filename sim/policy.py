@@ -36,7 +36,8 @@ class ActivePolicy:
     end_s: float
     total_budget_fen: int | None
     daily_budget_fen: int | None
-    free_rides_per_day: int
+    free_rides_per_day: float  # scaled by the sample; fractions carry over to later days
+    lottery_carry: float = 0.0
     spent_fen: int = 0
     spent_by_day: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     uses: defaultdict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -75,7 +76,7 @@ class PolicyBook:
                 end_s=to_run_seconds(p.effective_end, start),
                 total_budget_fen=_scaled(p.budget.total_yuan, sample),
                 daily_budget_fen=_scaled(p.budget.daily_yuan, sample),
-                free_rides_per_day=int(round(p.daily_free_rides * sample)),
+                free_rides_per_day=p.daily_free_rides * sample,
             )
             for p in specs
         ]
@@ -157,10 +158,14 @@ class PolicyBook:
                         rng: np.random.Generator) -> list[tuple[int, int]]:
         """Exactly N of the day's eligible (ride, fare fen), uniformly without replacement.
 
-        Fewer eligible than N: all of them. A draw that the budget cannot cover in full
+        N is the day's scaled count; the fraction a sample leaves carries to the next day,
+        so the full-city number of free rides is kept over time. Fewer eligible than N: all
+        of them. A draw that the budget cannot cover in full
         is skipped, so the lottery never overspends.
         """
-        n = p.free_rides_per_day
+        due = p.free_rides_per_day + p.lottery_carry
+        n = int(due + 1e-9)
+        p.lottery_carry = due - n  # 200 a day at a 0.2% sample: 0.4 a day, 2 every 5 days
         if not eligible or n == 0:
             return []
         k = min(n, len(eligible))

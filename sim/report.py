@@ -20,7 +20,7 @@ def summary_table(s: dict[str, Any]) -> str:
     money = s["money"]
     rows = [
         ("scenario", s["scenario"]), ("seed", s["seed"]),
-        ("simulated days", s["simulated_days"]), ("drivers (simulated)", s["drivers"]),
+        ("simulated days", s["simulated_days"]), ("drivers (simulated)", s["simulated_drivers"]),
         ("requests", s["requests"]), ("completed", s["completed"]),
         ("abandoned", s["abandoned"]), ("open at end", s["open_at_end"]),
         ("wait to pickup mean / p90 (s)",

@@ -164,9 +164,11 @@ def _problems(exc: ValidationError, src: str) -> list[Problem]:
         has_value = err["type"] not in ("missing",) and "input" in err
         value = err.get("input")
         if err["type"] == "value_error" and ": " in msg and not path:
-            # Cross-field check that names its own path ("demand.hotspots.0.place: ...").
-            path, msg = msg.split(": ", 1)
-            has_value = False
+            # Cross-field checks name their own paths, one per line ("demand.hotspots...").
+            for line in msg.splitlines():
+                where, _, what = line.partition(": ")
+                out.append(Problem(src, where, what))
+            continue
         if isinstance(value, dict) and err["type"] != "extra_forbidden":
             has_value = False
         out.append(Problem(src, path, msg, value, has_value))

@@ -165,6 +165,13 @@ class Demand(Frozen):
             raise ValueError("must not sum to zero")
         return v
 
+    @field_validator("ride_time")
+    @classmethod
+    def _finite_rides(cls, v: Duration | None) -> Duration | None:
+        if v is not None and v.kind == "never":
+            raise ValueError("a ride must end: use fixed, exponential or lognormal")
+        return v
+
     @model_validator(mode="after")
     def _hotspot_weights(self) -> Demand:
         for side in ("origin_weight", "destination_weight"):
@@ -311,42 +318,51 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _cross_refs(self) -> Scenario:
+        """Checks across sections, all of them at once: one message line per problem."""
+        problems: list[str] = []
+        if self.start.year > 9000:
+            problems.append("start: a year before 9000, please (dates must stay valid)")
+        if self.campaigns and not self.adoption.enabled:
+            problems.append("campaigns: campaigns change adoption state; set"
+                             " adoption.enabled: true")
         places = set(self.city.places)
         for i, h in enumerate(self.demand.hotspots):
             if h.place not in places:
-                raise ValueError(
+                problems.append(
                     f"demand.hotspots.{i}.place: no place {h.place!r} in city.places"
                     f" (known: {', '.join(sorted(places)) or 'none'})"
                 )
         platforms = set(self.population.platforms)
         for i, r in enumerate(self.payment.rails):
             if r.platform is not None and r.platform not in platforms:
-                raise ValueError(
+                problems.append(
                     f"payment.rails.{i}.platform: no platform {r.platform!r} in"
                     f" population.platforms (known: {', '.join(sorted(platforms))})"
                 )
         unknown = sorted(set(self.dispatch.platforms) - platforms)
         if unknown:
-            raise ValueError(f"dispatch.platforms: no platform {', '.join(unknown)} in"
+            problems.append(f"dispatch.platforms: no platform {', '.join(unknown)} in"
                              " population.platforms")
         rails = {r.id for r in self.payment.rails}
         for i, p in enumerate(self.policies):
             if p.rail not in rails:
-                raise ValueError(
+                problems.append(
                     f"policies.{i}.rail: no rail {p.rail!r} in payment.rails"
                     f" (known: {', '.join(sorted(rails))})"
                 )
             if p.platform is not None and p.platform not in platforms:
-                raise ValueError(f"policies.{i}.platform: no platform {p.platform!r}")
+                problems.append(f"policies.{i}.platform: no platform {p.platform!r}")
         for i, c in enumerate(self.campaigns):
             if c.kind == "bind_cards" and (c.rail not in rails or c.rail == "cash"):
-                raise ValueError(f"campaigns.{i}.rail: bind_cards needs a mobile rail of"
+                problems.append(f"campaigns.{i}.rail: bind_cards needs a mobile rail of"
                                  f" payment.rails (got {c.rail!r})")
             if c.kind == "install_app" and c.platform not in platforms:
-                raise ValueError(f"campaigns.{i}.platform: install_app needs one of"
+                problems.append(f"campaigns.{i}.platform: install_app needs one of"
                                  f" population.platforms (got {c.platform!r})")
         ids = [p.id for p in self.policies]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"policies: duplicate id {', '.join(dup)}")
+            problems.append(f"policies: duplicate id {', '.join(dup)}")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self

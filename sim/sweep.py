@@ -24,13 +24,15 @@ import shutil
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import io
 from sim.scenario import Problem, ScenarioError, apply_override, load_scenario, scenario_from_dict
@@ -38,6 +40,7 @@ from sim.scenario import Problem, ScenarioError, apply_override, load_scenario, 
 RUN_FILE = "sweep_run.json"  # written inside a run's staging directory: its presence = complete
 SWEEP_FILE = "sweep.json"
 _PATH = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+_METRIC = r"^[^.\s]+(\.[^.\s]+)*$"  # summary keys may hold ':' (dispatch.app:didi.requests)
 Values = Annotated[list[Any], Field(min_length=1)]
 
 
@@ -57,7 +60,7 @@ class SweepSpec(BaseModel):
     zipped: dict[Annotated[str, Field(pattern=_PATH)], Values] | list[
         dict[Annotated[str, Field(pattern=_PATH)], Values]] = Field(default_factory=dict,
                                                                     alias="zip")
-    metrics: list[Annotated[str, Field(pattern=_PATH)]] = Field(default_factory=list)
+    metrics: list[Annotated[str, Field(pattern=_METRIC)]] = Field(default_factory=list)
     overrides: list[str] = Field(default_factory=list)
     common_seeds: bool = False  # replication r of every grid point shares one seed
 
@@ -69,6 +72,14 @@ class SweepSpec(BaseModel):
             if len(lengths) > 1:
                 raise ValueError(f"zipped lists must have equal lengths (got {sorted(lengths)})")
         return v
+
+    @model_validator(mode="after")
+    def _each_path_once(self) -> SweepSpec:
+        paths = self.params()
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise ValueError(f"swept in more than one place: {', '.join(twice)}")
+        return self
 
     def axes(self) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
         """Each independent axis: (section, paths, rows of values); the sweep crosses them."""
@@ -137,7 +148,8 @@ def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
         problems = []
         for err in exc.errors():
             path = ".".join(str(p) for p in err["loc"] if p not in ("list[...]", "dict[...]"))
-            msg = {"extra_forbidden": "unknown key", "missing": "required field is missing"}.get(
+            msg = {"extra_forbidden": "unknown key", "missing": "required field is missing",
+                   "string_pattern_mismatch": "must be a dotted path such as fleet.drivers"}.get(
                 err["type"], err["msg"].removeprefix("Value error, "))
             has = err["type"] != "missing" and not isinstance(err.get("input"), dict | list)
             problems.append(Problem(source, path, msg, err.get("input"), has))
@@ -227,7 +239,7 @@ def execute(task: RunTask) -> dict[str, Any]:
 
     final = Path(task.dir)
     if is_complete(final, task.hash):  # a retried task whose first attempt got that far
-        return {"index": task.index, "status": "ok"}
+        return {"index": task.index, "status": "ok", "computed": True}
     staging = final.parent / f".{final.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     try:
@@ -281,7 +293,9 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
 
     ``spec`` is a sweep file, a mapping or a ``SweepSpec``; a mapping's ``base`` is relative
     to ``root`` (default: the current directory). Runs go to ``client`` if given, else to the
-    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes.
+    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes. Raises
+    ``SweepError`` for a bad sweep, ``OutputExists`` for a directory that is not a sweep's
+    and ``BadInput`` for a scheduler that cannot be reached, all before writing anything.
     """
     source = "<sweep>"
     if isinstance(spec, str | Path):
@@ -298,38 +312,38 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
     tasks = plan(spec, root, source, out.resolve())
     check_out(out)
     t0 = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    lock = _lock(out)
-    try:
-        (out / "runs").mkdir(exist_ok=True)
-        for stale in (out / "runs").glob(".*"):  # staging left by a killed sweep
-            shutil.rmtree(stale, ignore_errors=True)
-        todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
-        outcomes = _compute(todo, workers, scheduler, client, progress) if todo else {}
-        for stale in (out / "runs").glob(".*"):  # left by a worker that was lost mid-run
-            shutil.rmtree(stale, ignore_errors=True)
-        failures = [{"index": t.index, "params": t.params, "seed": t.seed,
-                     "error": outcomes[t.index]["error"],
-                     "traceback": outcomes[t.index]["traceback"]}
-                    for t in todo if outcomes[t.index]["status"] != "ok"]
-        computed = sum(1 for o in outcomes.values() if o.get("computed"))
-        result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo), len(failures),
-                             0.0)
-        from sim.sweep_results import write_results
+    needed = any(not is_complete(Path(t.dir), t.hash) for t in tasks)
+    with _dask(workers, scheduler, client, needed) as dask_client:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = _lock(out)
+        try:
+            (out / "runs").mkdir(exist_ok=True)
+            _clear_staging(out)
+            todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
+            outcomes = _compute(todo, dask_client, progress) if todo else {}
+            _clear_staging(out)  # left by a worker that was lost mid-run
+            failures = [{"index": t.index, "params": t.params, "seed": t.seed,
+                         "error": outcomes[t.index]["error"],
+                         "traceback": outcomes[t.index]["traceback"]}
+                        for t in todo if outcomes[t.index]["status"] != "ok"]
+            computed = sum(1 for o in outcomes.values() if o.get("computed"))
+            from sim.sweep_results import write_results
 
-        write_results(out, spec, tasks, failures, {t.index for t in todo})
-        result.wall_s = round(time.perf_counter() - t0, 3)
-        io.write_json(out / SWEEP_FILE, {
-            "sweep_file": None if source == "<sweep>" else source,
-            "spec": spec.model_dump(mode="json", by_alias=True),
-            "params": spec.params(), "points": len(tasks) // spec.replications,
-            "runs": len(tasks),
-            "last": {"computed": computed, "skipped": result.skipped, "failed": len(failures),
-                     "workers": None if (client or scheduler) else workers,
-                     "wall_s": result.wall_s},
-        })
-    finally:
-        lock.close()
+            write_results(out, spec, tasks, failures, {t.index for t in todo})
+            result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo),
+                                 len(failures), round(time.perf_counter() - t0, 3))
+            io.write_json(out / SWEEP_FILE, {
+                "sweep_file": None if source == "<sweep>" else source,
+                "spec": spec.model_dump(mode="json", by_alias=True),
+                "params": spec.params(), "points": len(tasks) // spec.replications,
+                "runs": len(tasks),
+                "last": {"computed": computed, "skipped": result.skipped,
+                         "failed": len(failures),
+                         "workers": None if (client or scheduler) else workers,
+                         "wall_s": result.wall_s},
+            })
+        finally:
+            lock.close()
     if log is not None:
         log(f"sweep: {len(tasks)} runs ({len(tasks) // spec.replications} points x "
             f"{spec.replications} replications): {computed} computed, {result.skipped} already "
@@ -337,44 +351,56 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
     return result
 
 
-def _compute(todo: list[RunTask], workers: int, scheduler: str | None, client: Any,
-             progress: bool) -> dict[int, dict[str, Any]]:
-    """Submit every task to Dask; a task whose worker is lost is retried by the scheduler."""
+def _clear_staging(out: Path) -> None:
+    for stale in (out / "runs").glob(".*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def _dask(workers: int, scheduler: str | None, client: Any, needed: bool) -> Iterator[Any]:
+    """The client to run on: the caller's, one connected to ``scheduler``, or a local cluster
+    of ``workers`` processes with one thread each (closed on the way out)."""
+    if client is not None or not needed:
+        yield client
+        return
     import logging
 
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            own = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise io.BadInput(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        with own:
+            yield own
+        return
+    with LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as own:
+        yield own
+
+
+def _compute(todo: list[RunTask], client: Any, progress: bool) -> dict[int, dict[str, Any]]:
+    """Submit every task; a task whose worker is lost is rescheduled by Dask."""
+    from distributed import as_completed
     from tqdm import tqdm
 
-    own_cluster = own_client = None
-    try:
-        if client is None:
-            if scheduler:
-                client = own_client = Client(scheduler)
-            else:
-                own_cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
-                client = own_client = Client(own_cluster)
-        futures = {client.submit(execute, t, key=f"taxisim-run-{t.index}-{t.hash[:12]}",
-                                 retries=2, pure=False): t for t in todo}
-        outcomes: dict[int, dict[str, Any]] = {}
-        with tqdm(total=len(todo), unit="run", disable=not progress, leave=False) as bar:
-            for fut in as_completed(futures):
-                t = futures[fut]
-                try:
-                    outcomes[t.index] = fut.result()
-                except Exception as exc:  # the worker died each time, or could not run it
-                    outcomes[t.index] = {
-                        "index": t.index, "status": "error",
-                        "error": f"{type(exc).__name__}: {exc}",
-                        "traceback": "".join(traceback.format_exception(exc))}
-                bar.update(1)
-        return outcomes
-    finally:
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
+    token = uuid.uuid4().hex[:8]  # never handed a result cached under an earlier key
+    futures = {client.submit(execute, t, key=f"taxisim-run-{t.index}-{token}", retries=2,
+                             pure=False): t for t in todo}
+    outcomes: dict[int, dict[str, Any]] = {}
+    with tqdm(total=len(todo), unit="run", disable=not progress, leave=False) as bar:
+        for fut in as_completed(futures):
+            t = futures[fut]
+            try:
+                outcomes[t.index] = fut.result()
+            except Exception as exc:  # the worker died every time, or could not run it
+                outcomes[t.index] = {"index": t.index, "status": "error",
+                                     "error": f"{type(exc).__name__}: {exc}",
+                                     "traceback": "".join(traceback.format_exception(exc))}
+            bar.update(1)
+    return outcomes
 
 
 def _cell(v: Any) -> str:

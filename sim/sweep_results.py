@@ -141,7 +141,7 @@ def _write_csv(path: Path, columns: list[str], rows: Iterable[list[Any]]) -> Non
 
 
 def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list[str]) -> None:
-    """plots/<metric>.png: the metric's mean and 95% interval against each swept axis."""
+    """plots/<metric>.png (':' as '_'): mean and 95% interval against each swept axis."""
     from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
 
     from sim.sweep import _cell
@@ -187,4 +187,4 @@ def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list
                 ax.legend(fontsize=7)
         fig.suptitle(f"{metric}: mean and 95% interval over replications")
         fig.tight_layout()
-        fig.savefig(folder / f"{metric}.png", dpi=100)
+        fig.savefig(folder / f"{metric.replace(':', '_').replace('/', '_')}.png", dpi=100)

@@ -128,7 +128,7 @@ def test_campaign_binds_cards_scaled_by_the_sample(tmp_path):
 def test_sample_scales_counts_not_shares(tmp_path):
     full = sim.run(small(duration="4h"), tmp_path / "a").summary
     half = sim.run(small(duration="4h", population={"sample": 0.5}), tmp_path / "b").summary
-    assert half["drivers"] == 30 and full["drivers"] == 60
+    assert half["simulated_drivers"] == 30 and full["simulated_drivers"] == 60
     assert abs(half["requests"] / full["requests"] - 1) < 0.08
     assert abs(half["completed_share"] - full["completed_share"]) < 0.1
 

@@ -30,7 +30,7 @@ def test_run_writes_outputs_and_prints_a_table(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "completed" in r.stdout and "paid with cash" in r.stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["drivers"] == 7
+    assert summary["simulated_drivers"] == 7
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario"]["fleet"]["drivers"] == 7 and manifest["seed"] == 1
     for name in ("rides.csv", "timeseries.csv", "daily.csv", "ledger_daily.csv"):

@@ -150,8 +150,9 @@ def test_logit_choice_matches_closed_form():
 def test_ledger_balances_under_random_policies(tmp_path_factory, amount, cap, budget, free,
                                                delay, side, seed):
     policy = {"id": "p", "rail": "wechat_pay", "side": side, "amount_yuan": round(amount, 2),
-              "per_user_daily_cap": cap, "daily_free_rides": free,
-              "budget": {"daily_yuan": budget}, "payout_delay_days": delay,
+              "per_user_daily_cap": cap, "daily_free_rides": free if side == "rider" else 0,
+              "budget": {"daily_yuan": budget},
+              "payout_delay_days": delay if side == "driver" else 0,
               "start": "2013-12-02T08:00:00", "end": "2013-12-03T09:00:00"}
     scn = small(seed=seed, duration="2d", start="2013-12-02T00:00:00",
                 payment={"riders_bound": {"wechat_pay": 0.7},

@@ -123,8 +123,15 @@ def test_cli_validate_never_tracebacks(tmp_path, text):
     ({"fleet": {"drivers": 10**9}}, "fleet.drivers"),
     ({"demand": {"hotspots": [{"place": "airport", "origin_weight": 0.1}]}},
      "no place 'airport' in city.places"),
-    ({"campaigns": [{"date": "2014-01-01", "kind": "bind_cards", "rail": "cash", "count": 5}]},
-     "campaigns.0.rail"),
+    ({"campaigns": [{"date": "2014-01-01", "kind": "bind_cards", "rail": "cash", "count": 5}],
+      "adoption": {"enabled": True}}, "campaigns.0.rail"),
+    ({"campaigns": [{"date": "2014-01-01", "kind": "bind_cards", "rail": "alipay",
+                     "count": 5}]}, "campaigns: campaigns change adoption state"),
+    ({"policies": [{"id": "a", "rail": "cash", "side": "rider", "start": "2014-01-01",
+                    "end": "2014-01-02"}]}, "not cash"),
+    ({"policies": [{"id": "a", "rail": "alipay", "side": "rider", "start": "2014-01-01",
+                    "end": "2014-01-02T00:00:00+08:00"}]}, "policies.0.end"),
+    ({"demand": {"ride_time": {"kind": "never"}}}, "a ride must end"),
     ({"start": "2013-12-01T00:00:00+08:00"}, "without a time zone"),
 ])
 def test_semantic_errors_name_their_fields(tmp_path, over, needle):
@@ -133,6 +140,18 @@ def test_semantic_errors_name_their_fields(tmp_path, over, needle):
     with pytest.raises(ScenarioError) as exc:
         load_scenario(f)
     assert needle in str(exc.value)
+
+
+def test_all_cross_section_problems_at_once(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({
+        "demand": {"hotspots": [{"place": "moon", "origin_weight": 0.1}]},
+        "dispatch": {"platforms": {"uber": "nearest"}}}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(f)
+    lines = [str(p) for p in exc.value.problems]
+    assert len(lines) == 2 and any("demand.hotspots.0.place" in x for x in lines)
+    assert any(": dispatch.platforms: " in x for x in lines)
 
 
 def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
