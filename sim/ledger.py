@@ -19,7 +19,9 @@ FEE = "rail_fee"  # the rail's fee income
 SUBSIDY = "subsidy"  # a policy's sponsor (its spend shows as a negative balance)
 
 # Entry kinds, for the full ledger and the daily table.
-ENTRY_KINDS = ("fare", "fee", "rider_subsidy", "driver_subsidy", "free_ride", "settlement")
+ENTRY_KINDS = frozenset(
+    {"fare", "tip", "fee", "rider_subsidy", "driver_subsidy", "free_ride", "settlement"}
+)
 
 
 class LedgerError(RuntimeError):
@@ -55,8 +57,9 @@ class Ledger:
     def post(self, t: float, day: int, kind: str, src: int, dst: int, fen: int,
              ride: int = -1) -> None:
         """Move ``fen`` (a non-negative integer) from account ``src`` to ``dst``."""
-        if fen < 0 or fen != int(fen):
-            raise LedgerError(f"{kind}: amount must be a non-negative integer fen (got {fen})")
+        if fen < 0 or fen != int(fen) or kind not in ENTRY_KINDS:
+            raise LedgerError(f"{kind}: amount must be a non-negative integer fen of a known"
+                              f" entry kind (got {fen})")
         if fen == 0:
             return
         self.balance[src] -= fen
