@@ -1,4 +1,5 @@
-"""A city-day on a ~10,000-node grid: the full model against a bare SimPy skeleton.
+"""A city-day on a ~10,000-node grid (15 km square): the full model against a bare SimPy
+skeleton.
 
     python benchmarks/bench_cityday.py --drivers 2000 --requests 100000
 
@@ -26,11 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
     return {
         "name": "bench-cityday", "seed": seed, "start": "2013-12-02T00:00:00", "duration": "1d",
-        "city": {"kind": "grid", "rows": side, "cols": side, "block_m": 250,
+        "city": {"kind": "grid", "rows": side, "cols": side, "block_m": 150,
                  "max_matrix_nodes": side * side + 10},
         "fleet": {"drivers": drivers},
         "demand": {"daily_requests": requests},
-        "population": {"riders_apps": {"didi": 0.3, "kuaidi": 0.3}},
+        # Every request goes through an app with nearest-idle dispatch.
+        "population": {"riders_apps": {"didi": 0.6, "kuaidi": 0.6},
+                       "drivers_apps": {"didi": 1.0, "kuaidi": 1.0}},
+        "dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}},
         "payment": {"riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
                     "drivers_accepting": {"alipay": 0.4, "wechat_pay": 0.3}},
         "outputs": {"plots": False, "timeseries_every_min": 15},
