@@ -32,7 +32,7 @@ def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
         "fleet": {"drivers": drivers},
         "demand": {"daily_requests": requests},
         # Every request goes through an app with nearest-idle dispatch.
-        "population": {"riders_apps": {"didi": 0.6, "kuaidi": 0.6},
+        "population": {"riders_apps": {"didi": 1.0, "kuaidi": 0.5},
                        "drivers_apps": {"didi": 1.0, "kuaidi": 1.0}},
         "dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}},
         "payment": {"riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
