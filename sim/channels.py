@@ -84,8 +84,7 @@ class NearestIdle(_Queue):
         keys, nodes = self.waiting.near(node)
         if not keys:
             return False
-        time_s = self.city.time_s
-        times = np.array([time_s(node, o) for o in nodes])
+        times = self.city.times_from(node, nodes)
         i = nearest(times, self.limit)
         if i < 0:
             return False

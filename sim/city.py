@@ -432,6 +432,12 @@ class City:
             return self._T[dst]
         return self._row(dst)[0]
 
+    def times_from(self, src: int, dsts: list[int]) -> np.ndarray:
+        """Seconds from ``src`` to each of ``dsts`` (one column gather with a matrix)."""
+        if self._T is not None:
+            return self._T[dsts, src]
+        return np.array([self.time_s(src, d) for d in dsts])
+
     def time_s(self, src: int, dst: int) -> float:
         """Fastest-path travel time in whole seconds."""
         if self._T is not None:
