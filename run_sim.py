@@ -23,6 +23,12 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = HERE / "scenarios" / "default.yaml"
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 (got {text!r})")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="taxisim", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command")
@@ -43,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="PATH=VALUE")
     sw = sub.add_parser("sweep", help="run a grid of scenarios with replications on Dask")
     sw.add_argument("file", type=Path)
-    sw.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    sw.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                     help="worker processes of the local cluster (default: one per core)")
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="use a running Dask scheduler instead of a local cluster")

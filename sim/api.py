@@ -29,7 +29,7 @@ class Results:
     def table(self, name: str) -> dict[str, np.ndarray]:
         """A table of the run (``rides``, ``daily``, ``timeseries``, ``ledger_daily``)."""
         if name not in self._tables:
-            self._tables[name] = io.read_table(self.dir / f"{name}.csv")
+            self._tables[name] = io.read_columns(self.dir, name)
         return self._tables[name]
 
 

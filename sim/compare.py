@@ -45,6 +45,7 @@ def run_labels(dirs: Sequence[Path]) -> list[str]:
 
 
 def daily(run_dir: Path) -> dict[str, np.ndarray]:
+    """daily.csv of a run as columns."""
     return io.read_columns(run_dir, "daily")
 
 
@@ -70,6 +71,7 @@ def wait_series(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray, str] | Non
 
 
 def mobile_rails(table: dict[str, np.ndarray]) -> list[str]:
+    """The rails of a daily table other than cash, in their order."""
     return [r for r in dict.fromkeys(table["rail"].tolist()) if r != "cash"]
 
 
@@ -116,7 +118,8 @@ def compare_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None 
     ax.set_xlabel(unit or "no ride tables in these runs")
     ax.grid(alpha=0.3)
     ax.tick_params(axis="x", rotation=30)
-    ax.legend(fontsize=7)
+    if ax.get_lines():
+        ax.legend(fontsize=7)
     fig.suptitle(f"comparison of {len(dirs)} runs")
     fig.tight_layout()
     return fig

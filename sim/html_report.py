@@ -50,6 +50,7 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def png_data_uri(fig) -> str:
+    """A figure as a PNG data URI, so the page needs no file beside it."""
     buf = _bytes.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -85,17 +86,17 @@ def _number(text: str) -> Any:
 
 
 def summary_rows(s: dict[str, Any]) -> list[list[Any]]:
-    rows: list[list[Any]] = [[k, s.get(k)] for k in (
-        "scenario", "seed", "simulated_days", "sample", "drivers", "riders", "requests",
-        "completed", "abandoned", "open_at_end", "completed_share", "abandoned_share")]
+    """Every scalar figure of the summary in its own order, then the waits on one line each."""
+    rows: list[list[Any]] = [[k.replace("_", " "), str(v) if k == "seed" else v]
+                             for k, v in s.items()
+                             if not isinstance(v, dict | list) and k != "wall_s"]
     for key, label in (("wait_s", "wait to pickup (s)"), ("match_wait_s", "wait to match (s)"),
                        ("pickup_s", "pickup drive (s)")):
-        d = s.get(key) or {}
-        rows.append([f"{label} mean / p50 / p90",
-                     " / ".join(_fmt(d.get(q)) for q in ("mean", "p50", "p90"))])
-    rows += [["driver utilization", s.get("utilization")],
-             ["payment failures", s.get("payment_failures")],
-             ["events", s.get("events")], ["wall time (s)", s.get("wall_s")]]
+        d = s.get(key)
+        if isinstance(d, dict):
+            rows.append([f"{label} mean / p50 / p90",
+                         " / ".join(_fmt(d.get(q)) for q in ("mean", "p50", "p90"))])
+    rows.append(["wall time (s)", s.get("wall_s")])
     return rows
 
 
@@ -184,7 +185,7 @@ def report_html(run_dir: str | Path) -> str:
         waits.tight_layout()
     name = html.escape(str(s.get("scenario", d.name)))
     meta = " · ".join(html.escape(f"{k}: {_fmt(v)}") for k, v in (
-        ("seed", s.get("seed")), ("scenario file", manifest.get("scenario_file")),
+        ("seed", str(s.get("seed"))), ("scenario file", manifest.get("scenario_file")),
         ("package", manifest.get("package_version")), ("commit", manifest.get("git_commit")),
         ("python", manifest.get("python"))) if v is not None)
     parts = [

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from sim.daybook import DAILY_COLUMNS
 from sim.metrics import TIMESERIES_COLUMNS
@@ -20,14 +17,14 @@ def write_plots(world, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     adoption_figure(world.days.rows, world.scenario).savefig(folder / "adoption.png", dpi=110)
     fleet_figure(world.timeseries).savefig(folder / "fleet.png", dpi=110)
-    plt.close("all")
 
 
 def adoption_figure(rows: list[tuple], scenario):
     """Riders' and drivers' adoption of each mobile rail by day, subsidy windows shaded."""
     col = {c: i for i, c in enumerate(DAILY_COLUMNS)}
     rails = [r.id for r in scenario.payment.rails if r.id != "cash"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharex=True)
+    fig = Figure(figsize=(14, 4.2))  # no pyplot: a notebook's inline backend stays as it is
+    axes = fig.subplots(1, 3, sharex=True)
     panels = (("riders_bound_share", "riders: card bound"),
               ("ride_share", "rides paid with it (share of rides)"),
               ("drivers_accepting_share", "drivers: accepting"))
@@ -56,7 +53,8 @@ def fleet_figure(timeseries: list[tuple]):
     """Drivers by state and riders waiting, over simulated time."""
     col = {c: i for i, c in enumerate(TIMESERIES_COLUMNS)}
     hours = [r[col["t"]] / 3600 for r in timeseries]
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True)
+    fig = Figure(figsize=(10, 5.5))
+    ax, ax2 = fig.subplots(2, 1, sharex=True)
     for state in ("idle", "en_route", "on_trip", "paying", "off"):
         ax.plot(hours, [r[col[state]] for r in timeseries], label=state)
     ax.set_ylabel("drivers")

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim import io
 from sim.scenario import Problem, ScenarioError, apply_override, load_scenario, scenario_from_dict
+from sim.sweep_results import cell, write_results
 
 RUN_FILE = "sweep_run.json"  # written inside a run's staging directory: its presence = complete
 SWEEP_FILE = "sweep.json"
@@ -139,6 +140,7 @@ def read_spec(path: str | Path) -> SweepSpec:
 
 
 def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
+    """Validate a sweep given as a mapping; problems name ``source`` and the field."""
     if not isinstance(data, dict):
         raise SweepError([Problem(source, "", "must be a mapping with base, grid, ...",
                                   type(data).__name__, True)])
@@ -162,6 +164,7 @@ def run_seed(sweep_seed: int, key: int) -> int:
 
 
 def scenario_hash(scenario: dict[str, Any], seed: int) -> str:
+    """What a finished run is recognised by on resume: sha256 of resolved scenario and seed."""
     text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -205,7 +208,7 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
                     q = Problem(source, f"{sections[swept]}.{swept}", p.message, p.value,
                                 p.has_value)
                 else:
-                    at = ", ".join(f"{k}={_cell(v)}" for k, v in params.items())
+                    at = ", ".join(f"{k}={cell(v)}" for k, v in params.items())
                     q = Problem(source, p.path, f"{p.message} (at {at})", p.value, p.has_value)
                 problems[str(q)] = q
             continue
@@ -327,8 +330,6 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
                          "traceback": outcomes[t.index]["traceback"]}
                         for t in todo if outcomes[t.index]["status"] != "ok"]
             computed = sum(1 for o in outcomes.values() if o.get("computed"))
-            from sim.sweep_results import write_results
-
             write_results(out, spec, tasks, failures, {t.index for t in todo})
             result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo),
                                  len(failures), round(time.perf_counter() - t0, 3))
@@ -401,16 +402,3 @@ def _compute(todo: list[RunTask], client: Any, progress: bool) -> dict[int, dict
                                      "traceback": "".join(traceback.format_exception(exc))}
             bar.update(1)
     return outcomes
-
-
-def _cell(v: Any) -> str:
-    """A parameter value as a CSV cell or label."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float | str):
-        return str(v)
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return json.dumps(v, sort_keys=True, default=str)

@@ -62,8 +62,6 @@ def read_runs(tasks, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def write_results(out: Path, spec, tasks, failures: list[dict[str, Any]],
                   attempted: set[int]) -> None:
     """runs.csv, aggregate.csv, timing.csv, failures.json and plots/ of a sweep."""
-    from sim.sweep import _cell
-
     params = spec.params()
     records = read_runs(tasks, failures)
     fixed = ["index", "point", "replication", *params, "seed", "status", "error"]
@@ -73,7 +71,7 @@ def write_results(out: Path, spec, tasks, failures: list[dict[str, Any]],
             metrics.setdefault(name)
     columns = {m: (f"summary.{m}" if m in fixed else m) for m in metrics}
     _write_csv(out / "runs.csv", [*fixed, *columns.values()], (
-        [t.index, t.point, t.replication, *(_cell(t.params[p]) for p in params), t.seed,
+        [t.index, t.point, t.replication, *(cell(t.params[p]) for p in params), t.seed,
          rec["status"], rec["error"], *(_num(rec["metrics"].get(m)) for m in metrics)]
         for rec in records for t in [rec["task"]]))
     _write_csv(out / "aggregate.csv", ["point", *params, "metric", "n", *STATS],
@@ -99,13 +97,11 @@ def write_results(out: Path, spec, tasks, failures: list[dict[str, Any]],
 def aggregate_rows(records: list[dict[str, Any]], params: list[str],
                    metrics: list[str]) -> Iterable[list[Any]]:
     """Per grid point and metric: runs with a value, mean, std and 95% Student-t interval."""
-    from sim.sweep import _cell
-
     points: dict[int, list[dict[str, Any]]] = {}
     for rec in records:
         points.setdefault(rec["task"].point, []).append(rec)
     for point, recs in sorted(points.items()):
-        head = [point, *(_cell(recs[0]["task"].params[p]) for p in params)]
+        head = [point, *(cell(recs[0]["task"].params[p]) for p in params)]
         for m in metrics:
             values = [r["metrics"][m] for r in recs
                       if r["status"] == "ok" and r["metrics"].get(m) is not None]
@@ -120,6 +116,19 @@ def stats(values: list[float]) -> tuple[float | None, ...]:
     if len(values) < 2:
         return (mean, None, None, None)
     return (mean, float(np.std(values, ddof=1)), lo, hi)
+
+
+def cell(v: Any) -> str:
+    """A parameter value as a CSV cell or label."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float | str):
+        return str(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return json.dumps(v, sort_keys=True, default=str)
 
 
 def _num(v: Any) -> str:
@@ -144,9 +153,9 @@ def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list
     """plots/<metric>.png (':' as '_'): mean and 95% interval against each swept axis."""
     from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
 
-    from sim.sweep import _cell
-
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # metrics of an earlier invocation
+        old.unlink()
     axes = spec.axes()
     ok = [r for r in records if r["status"] == "ok"]
     for metric in metrics:
@@ -156,11 +165,11 @@ def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list
             key = paths[0]
             xs = [row[0] for row in rows]
             numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
-            pos = {_cell(x): (x if numeric else i) for i, x in enumerate(xs)}
+            pos = {cell(x): (x if numeric else i) for i, x in enumerate(xs)}
             others = [p for p in spec.params() if p not in paths]
             groups: dict[tuple, list[dict[str, Any]]] = {}
             for r in ok:
-                g = tuple(_cell(r["task"].params[p]) for p in others)
+                g = tuple(cell(r["task"].params[p]) for p in others)
                 groups.setdefault(g, []).append(r)
             if len(groups) > 6:  # too many lines to read: pool over the other parameters
                 groups = {(): ok}
@@ -168,7 +177,7 @@ def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list
                 pts = []
                 for label, x in pos.items():
                     vals = [r["metrics"][metric] for r in recs
-                            if _cell(r["task"].params[key]) == label
+                            if cell(r["task"].params[key]) == label
                             and r["metrics"].get(metric) is not None]
                     if vals:
                         mean, lo, hi = mean_ci(vals)

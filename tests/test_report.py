@@ -1,11 +1,11 @@
-"""report, compare and --format parquet through run_sim.py, checked on the files they write."""
+"""report, compare and --format parquet through run_sim.main (the console script's entry
+point, called in-process to spare an interpreter start per command), checked on the files
+they write."""
 
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,15 +13,27 @@ import numpy as np
 import pytest
 import yaml
 
+import run_sim
 from sim.io import read_table
-from tests.conftest import ROOT, small
+from tests.conftest import small
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args],
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys):
+    def call(*args: str) -> Result:
+        code = run_sim.main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+    return call
 
 
 def scenario(tmp_path: Path, name: str = "s.yaml") -> Path:
@@ -44,8 +56,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     for args in (["--out", str(out["csv"])],
                  ["--out", str(out["parquet"]), "--format", "parquet"],
                  ["--out", str(out["seed2"]), "--seed", "2"]):
-        r = cli("run", str(f), "--quiet", *args)
-        assert r.returncode == 0, r.stderr
+        assert run_sim.main(["run", str(f), "--quiet", *args]) == 0
     return out
 
 
@@ -71,7 +82,7 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
-def test_report_is_one_self_contained_html_file(runs):
+def test_report_is_one_self_contained_html_file(runs, cli):
     r = cli("report", str(runs["csv"]))
     assert r.returncode == 0, r.stderr
     page_text = (runs["csv"] / "report.html").read_text(encoding="utf-8")
@@ -91,7 +102,7 @@ def test_report_is_one_self_contained_html_file(runs):
     assert len([t for t, _ in page.tags if t == "table"]) >= 4
 
 
-def test_report_reads_parquet_runs_and_refuses_other_dirs(runs, tmp_path):
+def test_report_reads_parquet_runs_and_refuses_other_dirs(runs, tmp_path, cli):
     out = tmp_path / "r.html"
     r = cli("report", str(runs["parquet"]), "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -100,7 +111,7 @@ def test_report_reads_parquet_runs_and_refuses_other_dirs(runs, tmp_path):
     assert r.returncode == 2 and r.stderr.startswith("error:") and "not a run directory" in r.stderr
 
 
-def test_compare_overlays_runs(runs, tmp_path):
+def test_compare_overlays_runs(runs, tmp_path, cli):
     out = tmp_path / "cmp.png"
     r = cli("compare", str(runs["csv"]), str(runs["parquet"]), str(runs["seed2"]), "--out",
             str(out))

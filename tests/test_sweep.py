@@ -78,7 +78,11 @@ def test_tables_of_a_sweep(reference):
                                     strict=True)}
     assert pairs == {(d, q) for d in GRID["fleet.drivers"]
                      for q in GRID["demand.daily_requests"]}
-    assert list(runs["drivers"]) == list(runs["fleet.drivers"])  # each run got its parameters
+    for i in (0, 7, 17):  # each run got its parameters and its seed
+        scn = json.loads((reference / "runs" / f"{i:05d}" / "manifest.json").read_text())
+        assert scn["scenario"]["fleet"]["drivers"] == runs["fleet.drivers"][i]
+        assert scn["scenario"]["demand"]["daily_requests"] == runs["demand.daily_requests"][i]
+        assert scn["seed"] == runs["seed"][i] == run_seed(11, i)
     assert "wall_s" not in runs and "wait_s.mean" in runs
     agg = read_table(reference / "aggregate.csv")
     wait = agg["metric"] == "wait_s.mean"
@@ -87,8 +91,6 @@ def test_tables_of_a_sweep(reference):
     assert np.all(lo <= m) and np.all(m <= hi) and np.all(lo < hi)
     assert (reference / "plots" / "wait_s.mean.png").stat().st_size > 0
     assert json.loads((reference / "failures.json").read_text()) == []
-    manifest = json.loads((reference / "runs" / "00004" / "manifest.json").read_text())
-    assert manifest["seed"] == runs["seed"][4] == run_seed(11, 4)
 
 
 def test_one_worker_gives_identical_tables(reference, tmp_path):
@@ -140,6 +142,16 @@ def test_lost_worker_is_retried(reference, tmp_path, client):
     t.join(timeout=180)
     assert done["r"].failed == 0 and done["r"].computed == 18
     assert (tmp_path / "out" / "runs.csv").read_bytes() == (reference / "runs.csv").read_bytes()
+
+
+def test_cli_on_a_running_scheduler(tmp_path, client):
+    f = write_sweep(tmp_path, replications=1, grid={"fleet.drivers": [30, 60]})
+    out = tmp_path / "out"
+    r = cli("sweep", str(f), "--scheduler", client.scheduler.address, "--out", str(out),
+            "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert counts(r.stdout) == (2, 0, 0)
+    assert json.loads((out / "sweep.json").read_text())["last"]["workers"] is None
 
 
 def test_failed_run_is_recorded_and_the_sweep_goes_on(tmp_path, client):
@@ -231,3 +243,13 @@ def test_refuses_a_directory_that_is_not_a_sweep(tmp_path):
     with pytest.raises(OutputExists):
         run_sweep({"base": "city.yaml"}, tmp_path / "out", root=tmp_path)
     assert (tmp_path / "out" / "notes.txt").read_text() == "keep"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_sweep_files_resolve(path, tmp_path):
+    from sim.sweep import read_spec
+
+    spec = read_spec(path)
+    tasks = plan(spec, path.parent, str(path), tmp_path)
+    assert len(tasks) == spec.replications * len(
+        {tuple(map(str, t.params.values())) for t in tasks})
