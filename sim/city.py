@@ -262,15 +262,7 @@ class City:
         self._occupied = np.zeros(self.n_cells, dtype=bool)
         self._occupied[self.node_cell] = True
         self.max_ring = max(self._ncols, self._nrows) - 1
-        self._ring_cache: dict[tuple[int, int], list[int]] = {}
         self._rings_cache: dict[int, list[list[int]]] = {}
-
-    def ring_cells(self, cell: int, ring: int) -> list[int]:
-        """Cells holding nodes at Chebyshev distance exactly ``ring`` (cached; do not mutate)."""
-        got = self._ring_cache.get((cell, ring))
-        if got is None:
-            got = self._ring_cache[(cell, ring)] = self._ring(cell, ring)
-        return got
 
     def rings_around(self, cell: int) -> list[list[int]]:
         """Every ring of occupied cells around ``cell`` at once, nearest first, up to the
@@ -292,16 +284,6 @@ class City:
             rings[r].append(c)
         rings[0] = [cell]
         return rings
-
-    def _ring(self, cell: int, ring: int) -> list[int]:
-        if ring == 0:
-            return [cell]
-        r0, c0 = divmod(cell, self._ncols)
-        rows = np.arange(max(r0 - ring, 0), min(r0 + ring + 1, self._nrows))
-        cols = np.arange(max(c0 - ring, 0), min(c0 + ring + 1, self._ncols))
-        rr, cc = np.meshgrid(rows, cols, indexing="ij")
-        ids = (rr * self._ncols + cc)[np.maximum(abs(rr - r0), abs(cc - c0)) == ring]
-        return ids[self._occupied[ids]].tolist()
 
     def _init_units(self) -> None:
         """Decametres in uint16 when every fastest path provably fits, else metres in uint32.

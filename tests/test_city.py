@@ -244,7 +244,7 @@ def test_fallback_row_cache_is_bounded(tmp_path: Path) -> None:
         RingRadialCity(rings=4, spokes=8, ring_spacing_m=1000.0, cell_m=700.0),
     ],
 )
-def test_ring_cells_cover_every_occupied_cell_once(tmp_path: Path, spec) -> None:
+def test_rings_cover_every_occupied_cell_once(tmp_path: Path, spec) -> None:
     c = build_city(spec, cache_dir=tmp_path)
     assert c.node_cell.dtype == np.int32 and c.node_cell.shape == (c.n,)
     assert c.node_cell.min() >= 0 and c.node_cell.max() < c.n_cells
@@ -255,13 +255,11 @@ def test_ring_cells_cover_every_occupied_cell_once(tmp_path: Path, spec) -> None
         col, row = ((c.xy[i] - lo) // spec.cell_m).astype(int)
         assert c.node_cell[i] == row * cols + col
     for cell in occupied:
-        assert c.ring_cells(cell, 0) == [cell]
-        seen = [x for r in range(c.max_ring + 1) for x in c.ring_cells(cell, r)]
+        rings = c.rings_around(cell)
+        assert rings[0] == [cell] and len(rings) <= c.max_ring + 1
+        seen = [x for ring in rings for x in ring]
         assert sorted(seen) == occupied
         r0, c0 = divmod(cell, cols)
-        for r in range(c.max_ring + 1):
-            assert all(
-                max(abs(x // cols - r0), abs(x % cols - c0)) == r for x in c.ring_cells(cell, r)
-            )
-        assert c.ring_cells(cell, c.max_ring + 1) == []
-    assert c.ring_cells(occupied[0], 1) is c.ring_cells(occupied[0], 1)  # cached
+        for r, ring in enumerate(rings):
+            assert all(max(abs(x // cols - r0), abs(x % cols - c0)) == r for x in ring)
+    assert c.rings_around(occupied[0]) is c.rings_around(occupied[0])  # cached
