@@ -218,7 +218,11 @@ class BroadcastRace(_Queue):
                 self.dequeue(ride)
                 self.world.assign(ride, d, self.city.time_s(fleet.node[d], ride.origin))
                 return
-        self._escalate(ride)
+        left = self.spec.timeout_s - grabbers[0][0] if grabbers else 0.0
+        if left > 0:  # every grabber was taken meanwhile: the round runs to its timeout
+            Timeout(self.world.env, left, (ride, round_, None)).callbacks.append(self._grabbed)
+        else:
+            self._escalate(ride)
 
     def _escalate(self, ride) -> None:
         spec = self.spec
