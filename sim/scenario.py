@@ -132,11 +132,33 @@ def _read(path: Path) -> dict[str, Any]:
         raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
     if data is None:
         data = {}
+    try:
+        size = _expanded_size(data, {})
+    except RecursionError:
+        raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
+    if size > MAX_VALUES:
+        raise ScenarioError([Problem(src, "", f"expands to more than {MAX_VALUES:,} values"
+                                     " (YAML aliases nested too deep?)")])
     if not isinstance(data, dict):
         raise ScenarioError(
             [Problem(src, "", "must be a mapping of fields", type(data).__name__, True)]
         )
     return data
+
+
+MAX_VALUES = 200_000
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """How many values ``node`` holds once YAML aliases are expanded, without expanding
+    them (a shared node is sized once), so an alias bomb is refused, not walked."""
+    if not isinstance(node, dict | list):
+        return 1
+    known = memo.get(id(node))
+    if known is None:
+        children = node.values() if isinstance(node, dict) else node
+        known = memo[id(node)] = 1 + sum(_expanded_size(c, memo) for c in children)
+    return known
 
 
 def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:

@@ -259,3 +259,15 @@ def test_tables_identical_across_hash_seeds(tmp_path):
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert Path(outs[0] / "summary.json").exists()
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    t0 = time.perf_counter()
+    with pytest.raises(ScenarioError, match="expands to more than"):
+        load_scenario(f)
+    assert time.perf_counter() - t0 < 5
