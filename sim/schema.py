@@ -310,6 +310,8 @@ class Scenario(Frozen):
     def _naive(cls, v: datetime) -> datetime:
         if v.tzinfo is not None:
             raise ValueError("give the local time without a time zone")
+        if v.microsecond:
+            raise ValueError("give the start to the whole second")
         return v
 
     @property
