@@ -33,6 +33,7 @@ FALLBACK_LIMIT_S = 4 * 3600.0  # bound of a per-destination Dijkstra without a m
 BATCH_ELEMS = 1 << 21  # destinations x nodes per all-pairs batch: bounds peak memory
 ROW_CACHE_BYTES = 256 << 20
 MAX_CELLS = 4_000_000
+NEAR_RINGS = 6  # rings a candidate search usually needs; farther ones on demand
 EARTH_R_M = 6_371_008.8
 MIN_EDGE_S = 1e-3  # csgraph must never see a zero weight (it would read as no edge)
 
@@ -263,26 +264,35 @@ class City:
         self._occupied[self.node_cell] = True
         self.max_ring = max(self._ncols, self._nrows) - 1
         self._rings_cache: dict[int, list[list[int]]] = {}
+        self._rings_full: dict[int, list[list[int]]] = {}
 
-    def rings_around(self, cell: int) -> list[list[int]]:
-        """Every ring of occupied cells around ``cell`` at once, nearest first, up to the
-        farthest occupied one (one vectorised pass instead of one per ring; cached, shared
-        by every index of the run: do not mutate)."""
-        got = self._rings_cache.get(cell)
+    def rings_around(self, cell: int, full: bool = False) -> list[list[int]]:
+        """Rings of occupied cells around ``cell``, nearest first: the first ``NEAR_RINGS``
+        (a box around the cell, cheap), or with ``full`` every ring to the farthest cell.
+        Cached per cell and shared by every index of the run: do not mutate."""
+        cache = self._rings_full if full else self._rings_cache
+        got = cache.get(cell)
         if got is None:
-            got = self._rings_cache[cell] = self._rings_around(cell)
+            got = cache[cell] = self._rings_around(cell, self.max_ring if full else
+                                                   min(self.max_ring, NEAR_RINGS))
         return got
 
-    def _rings_around(self, cell: int) -> list[list[int]]:
-        occupied = np.flatnonzero(self._occupied)
+    def _rings_around(self, cell: int, radius: int) -> list[list[int]]:
         r0, c0 = divmod(cell, self._ncols)
-        rr, cc = np.divmod(occupied, self._ncols)
-        ring = np.maximum(abs(rr - r0), abs(cc - c0))
-        order = np.lexsort((occupied, ring))
-        rings: list[list[int]] = [[] for _ in range(int(ring.max(initial=0)) + 1)]
-        for r, c in zip(ring[order].tolist(), occupied[order].tolist(), strict=True):
+        rows = np.arange(max(r0 - radius, 0), min(r0 + radius + 1, self._nrows))
+        cols = np.arange(max(c0 - radius, 0), min(c0 + radius + 1, self._ncols))
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        ids = (rr * self._ncols + cc).ravel()
+        ring = np.maximum(abs(rr - r0), abs(cc - c0)).ravel()
+        keep = self._occupied[ids]
+        ids, ring = ids[keep], ring[keep]
+        order = np.lexsort((ids, ring))
+        rings: list[list[int]] = [[] for _ in range(radius + 1)]
+        for r, c in zip(ring[order].tolist(), ids[order].tolist(), strict=True):
             rings[r].append(c)
         rings[0] = [cell]
+        while len(rings) > 1 and not rings[-1]:
+            rings.pop()
         return rings
 
     def _init_units(self) -> None:

@@ -67,7 +67,7 @@ class Place(Frozen):
 class CityBase(Frozen):
     places: dict[str, Place] = Field(default_factory=dict)
     max_matrix_nodes: int = Field(default=12_000, ge=1, le=40_000)
-    cell_m: Pos = 1000.0
+    cell_m: Pos = 1000.0  # side of the spatial index's cells
 
 
 class GridCity(CityBase):

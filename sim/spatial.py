@@ -37,6 +37,17 @@ class CellIndex:
             return keys, nodes
         centre = self.node_cell[node]
         rings = self._ring_cache.get(centre) or self.rings_around(centre)
+        keys, nodes = self._walk(rings, extra_rings, enough, max_ring)
+        if not keys and len(rings) - 1 < max_ring:
+            far = self.rings_around(centre, full=True)  # nothing near: search the rest
+            if len(far) > len(rings):
+                keys, nodes = self._walk(far, extra_rings, enough, max_ring)
+        return keys, nodes
+
+    def _walk(self, rings: list[list[int]], extra_rings: int, enough: int,
+              max_ring: int) -> tuple[list[int], list[int]]:
+        keys: list[int] = []
+        nodes: list[int] = []
         cells = self.cells
         stop = len(rings) - 1
         if max_ring < stop:

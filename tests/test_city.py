@@ -255,8 +255,10 @@ def test_rings_cover_every_occupied_cell_once(tmp_path: Path, spec) -> None:
         col, row = ((c.xy[i] - lo) // spec.cell_m).astype(int)
         assert c.node_cell[i] == row * cols + col
     for cell in occupied:
-        rings = c.rings_around(cell)
+        rings = c.rings_around(cell, full=True)
         assert rings[0] == [cell] and len(rings) <= c.max_ring + 1
+        near = c.rings_around(cell)
+        assert near == rings[: len(near)] and len(near) <= 7
         seen = [x for ring in rings for x in ring]
         assert sorted(seen) == occupied
         r0, c0 = divmod(cell, cols)
