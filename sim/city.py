@@ -138,8 +138,19 @@ class City:
         self._D: np.ndarray | None = None
         self._rows: OrderedDict[tuple[int, bool], tuple] = OrderedDict()
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
+        self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         if n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
+            if self._symmetric(self._T):
+                self._T_from = self._T
+
+    def _symmetric(self, T: np.ndarray, block: int = 512) -> bool:
+        """Is T[a, b] == T[b, a] everywhere? Two-way streets only make it possible; then the
+        matrix is compared block by block (a column gather becomes a row read)."""
+        if (self._fwd != self._rev).nnz:
+            return False
+        return all(np.array_equal(T[lo:lo + block], T[:, lo:lo + block].T)
+                   for lo in range(0, self.n, block))
 
     def _init_cells(self, cell_m: float) -> None:
         """Square cells over the bounding box; only cells holding a node can hold a taxi."""
@@ -317,7 +328,10 @@ class City:
         return self._row(dst)[0]
 
     def times_from(self, src: int, dsts: list[int]) -> np.ndarray:
-        """Seconds from ``src`` to each of ``dsts`` (one column gather with a matrix)."""
+        """Seconds from ``src`` to each of ``dsts``: a row read where the matrix is
+        symmetric, else one column gather."""
+        if self._T_from is not None:
+            return self._T_from[src].take(dsts)
         if self._T is not None:
             return self._T[dsts, src]
         return np.array([self.time_s(src, d) for d in dsts])

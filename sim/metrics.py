@@ -1,14 +1,14 @@
 """Records of a run: rides streamed to CSV in chunks, samples of the fleet, summaries.
 
-Rows are plain tuples appended to a list and written with the csv module when the buffer
-fills, so memory does not grow with the number of rides. What the summary needs
+Rows are plain lists appended to a buffer and written in chunks when it fills, so memory
+does not grow with the number of rides. What the summary needs
 (waits, pickup times) is kept in compact typed arrays, eight bytes a ride.
 """
 
 from __future__ import annotations
 
-import csv
 from array import array
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,24 @@ RIDE_COLUMNS = (
 TIMESERIES_COLUMNS = ("t", "time", *(s.name.lower() for s in DriverState), "waiting_riders")
 
 
-FLOAT_COLUMNS = frozenset({"t_request", "t_match", "t_pickup", "t_dropoff", "t_paid",
-                           "t_abandon", "distance_m", "deadhead_m"})
+TIME_COLUMNS = frozenset({"t_request", "t_match", "t_pickup", "t_dropoff", "t_paid", "t_abandon"})
+METRE_COLUMNS = frozenset({"distance_m", "deadhead_m"})
+
+
+def _field_format(column: str) -> str:
+    """Times to the millisecond, road metres whole (the matrices store whole metres)."""
+    if column in TIME_COLUMNS:
+        return "%.3f"
+    return "%.0f" if column in METRE_COLUMNS else "%s"
 
 
 class RideLog:
     """Ride rows, buffered and flushed to ``path`` (or dropped when ``path`` is None).
 
-    Rows carry raw floats and None for "not applicable"; rounding to the millisecond and
-    blanking Nones happen per column at flush time, vectorised, not once per ride.
+    Rows carry raw values and None for "not applicable". A row is written with one
+    %-format of the fields it has: the template for each pattern of blanks (a completed
+    ride, an abandoned one, ...) is built once and cached, so a row costs one C-level
+    format call rather than a Python step per field.
     """
 
     def __init__(self, path: Path | None, chunk: int = 50_000) -> None:
@@ -41,11 +50,11 @@ class RideLog:
         self.chunk = chunk
         self.hold = False  # keep rows until the day's lottery has marked its winners
         self.path = path
-        self._file = open(path, "w", newline="", encoding="utf-8") if path else None  # noqa: SIM115
-        self._writer = csv.writer(self._file, lineterminator="\n") if self._file else None
-        if self._writer:
-            self._writer.writerow(RIDE_COLUMNS)
-        self._float_idx = [i for i, c in enumerate(RIDE_COLUMNS) if c in FLOAT_COLUMNS]
+        self._file = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        if self._file:
+            self._file.write(",".join(RIDE_COLUMNS) + "\n")
+        self._fields = [_field_format(c) for c in RIDE_COLUMNS]
+        self._templates: dict[tuple[bool, ...], tuple[str, Any]] = {}
         self._index: dict[int, list[Any]] = {}
         self.written = 0
 
@@ -60,16 +69,23 @@ class RideLog:
         """Set free_ride on a held row (the lottery drew it)."""
         self._index[ride_id][-1] = 1
 
+    def _template(self, blanks: tuple[bool, ...]) -> tuple[str, Any]:
+        """The format string and the getter of present fields for one pattern of blanks."""
+        present = [i for i, blank in enumerate(blanks) if not blank]
+        fmt = ",".join("" if blank else f for f, blank in zip(self._fields, blanks, strict=True))
+        return fmt + "\n", itemgetter(*present)
+
     def flush(self) -> None:
-        if self._writer and self.rows:
-            cols = [list(c) for c in zip(*self.rows, strict=True)]
-            for i in self._float_idx:
-                rounded = np.round(np.array(cols[i], dtype=float), 3).tolist()
-                cols[i] = ["" if v != v else v for v in rounded]  # NaN (was None) -> blank
-            self._writer.writerows(
-                zip(*(["" if v is None else v for v in c] if i not in self._float_idx else c
-                      for i, c in enumerate(cols)), strict=True)
-            )
+        if self._file and self.rows:
+            templates = self._templates
+            lines = []
+            for row in self.rows:
+                blanks = tuple([v is None for v in row])
+                t = templates.get(blanks)
+                if t is None:
+                    t = templates[blanks] = self._template(blanks)
+                lines.append(t[0] % t[1](row))
+            self._file.write("".join(lines))
             self.written += len(self.rows)
         self.rows.clear()
         self._index.clear()

@@ -74,6 +74,10 @@ class CellIndex:
 
 
 def nearest(times: np.ndarray, limit: float) -> int:
-    """Index of the smallest time within ``limit`` (first on ties), or -1."""
-    i = int(np.argmin(times))
-    return i if times[i] <= limit else -1
+    """Index of the smallest time within ``limit`` (first on ties), or -1.
+
+    Candidate lists are short, where min() over a list beats numpy's per-call overhead.
+    """
+    t = times.tolist()
+    best = min(t)
+    return t.index(best) if best <= limit else -1
