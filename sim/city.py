@@ -141,16 +141,27 @@ class City:
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         if n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
-            if self._symmetric(self._T):
+            if self._symmetric(self._T, cache_dir / f"{self.graph_hash}.symmetric"):
                 self._T_from = self._T
 
-    def _symmetric(self, T: np.ndarray, block: int = 512) -> bool:
-        """Is T[a, b] == T[b, a] everywhere? Two-way streets only make it possible; then the
-        matrix is compared block by block (a column gather becomes a row read)."""
+    def _symmetric(self, T: np.ndarray, marker: Path, block: int = 512) -> bool:
+        """Is T[a, b] == T[b, a] everywhere (so a column gather can be a row read)?
+
+        Only two-way streets make it possible; then the matrix is compared block by block
+        once and the answer kept in ``marker`` beside the cached matrices.
+        """
         if (self._fwd != self._rev).nnz:
             return False
-        return all(np.array_equal(T[lo:lo + block], T[:, lo:lo + block].T)
+        with contextlib.suppress(OSError, ValueError):
+            return bool(int(marker.read_text()))
+        same = all(np.array_equal(T[lo:lo + block], T[:, lo:lo + block].T)
                    for lo in range(0, self.n, block))
+        with contextlib.suppress(OSError):
+            fd, name = tempfile.mkstemp(dir=marker.parent, prefix=marker.name)
+            with os.fdopen(fd, "w") as f:
+                f.write(str(int(same)))
+            os.replace(name, marker)
+        return same
 
     def _init_cells(self, cell_m: float) -> None:
         """Square cells over the bounding box; only cells holding a node can hold a taxi."""

@@ -265,3 +265,22 @@ def test_rings_cover_every_occupied_cell_once(tmp_path: Path, spec) -> None:
         for r, ring in enumerate(rings):
             assert all(max(abs(x // cols - r0), abs(x % cols - c0)) == r for x in ring)
     assert c.rings_around(occupied[0]) is c.rings_around(occupied[0])  # cached
+
+
+@pytest.mark.parametrize("two_way", [True, False])
+def test_times_from_agrees_with_pairwise_times(tmp_path: Path, two_way: bool) -> None:
+    """Row reads of a symmetric matrix and column gathers of a one-way graph alike."""
+    if two_way:
+        spec = GridCity(rows=5, cols=7, block_m=200.0)
+    else:
+        spec = GraphmlCity(path=_write(tmp_path, _osm_square()))
+    c = build_city(spec, cache_dir=tmp_path / "cache")
+    assert (c._T_from is not None) == two_way
+    dsts = list(range(c.n))[::-1]
+    for src in range(c.n):
+        assert c.times_from(src, dsts).tolist() == [c.time_s(src, d) for d in dsts]
+    marker = tmp_path / "cache" / f"{c.graph_hash}.symmetric"
+    assert marker.exists() == two_way
+    if two_way:  # the answer kept beside the matrices is what the next build reads
+        marker.write_text("0")
+        assert build_city(spec, cache_dir=tmp_path / "cache")._T_from is None
