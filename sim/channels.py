@@ -69,7 +69,7 @@ class NearestIdle(_Queue):
     def request(self, ride) -> None:
         keys, nodes = self.index.near(ride.origin)
         if keys:
-            times = self.city.times_to(ride.origin)[nodes]
+            times = self.city.times_to(ride.origin).take(nodes)
             i = nearest(times, self.limit)
             if i >= 0:
                 self.world.assign(ride, keys[i], float(times[i]))
@@ -282,7 +282,7 @@ class StreetHail(_Queue):
             return
         keys, nodes = self.index.near(ride.origin, extra_rings=0, max_ring=1)
         if keys:
-            times = self.city.times_to(ride.origin)[nodes]
+            times = self.city.times_to(ride.origin).take(nodes)
             i = int(np.argmin(times))
             self.dequeue(ride)
             self.world.assign(ride, keys[i], self.pickup_s)
