@@ -34,8 +34,9 @@ def summarize(outcome) -> dict[str, Any]:
         "abandoned_share": _share(st.abandoned, st.requests),
         "wait_s": describe(st.wait),
         "match_wait_s": {**describe(st.match_wait),
-                         "p_wait": _share(sum(1 for x in st.match_wait if x > 0),
-                                          len(st.match_wait))},
+                         "p_wait": _share(int(np.count_nonzero(
+                             np.frombuffer(st.match_wait, dtype=float) > 0)),
+                             len(st.match_wait))},
         "pickup_s": describe(st.pickup),
         "busy_s_per_ride": describe(st.busy),
         "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
