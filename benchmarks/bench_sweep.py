@@ -38,8 +38,7 @@ def main() -> None:
     sweep_path = Path(args.sweep).resolve()
     spec = yaml.safe_load(sweep_path.read_text(encoding="utf-8"))
     spec["overrides"] = [*spec.get("overrides", []), *args.set]
-    spec["base"] = str((sweep_path.parent / spec["base"]).resolve())
-    build_city(load_scenario(spec["base"]).city)  # warm the matrix cache for both sides
+    build_city(load_scenario(sweep_path.parent / spec["base"]).city)  # warm the cache once
 
     result: dict = {"sweep": str(sweep_path), "overrides": spec["overrides"]}
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +46,7 @@ def main() -> None:
         for workers in (1, 2):
             out = Path(tmp) / f"w{workers}"
             t0 = time.perf_counter()
-            res = run_sweep(spec, out, workers=workers)
+            res = run_sweep(spec, out, workers=workers, root=sweep_path.parent)
             wall = time.perf_counter() - t0
             if res.failed:
                 sys.exit(f"bench_sweep: {res.failed} runs failed with {workers} worker(s)")

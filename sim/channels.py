@@ -282,8 +282,7 @@ class StreetHail(_Queue):
             return
         keys, nodes = self.index.near(ride.origin, extra_rings=0, max_ring=1)
         if keys:
-            times = self.city.times_to(ride.origin).take(nodes)
-            i = int(np.argmin(times))
+            i = nearest(self.city.times_to(ride.origin).take(nodes), np.inf)
             self.dequeue(ride)
             self.world.assign(ride, keys[i], self.pickup_s)
         else:
