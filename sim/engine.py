@@ -29,6 +29,7 @@ from sim.dispatch import Dispatcher
 from sim.fleet import EN_ROUTE, IDLE, OFF, Fleet, shift_windows
 from sim.ledger import Ledger
 from sim.metrics import ChannelStats, RideLog, Stats
+from sim.patience import PatienceClock
 from sim.payment import Chooser
 from sim.policy import PolicyBook
 from sim.population import Population
@@ -123,6 +124,7 @@ class World:
         self.cruise = self._cruise_targets() if scenario.fleet.idle == "cruise" else None
         self.cruise_token = [0] * self.fleet.n
         self.in_flight: dict[int, Ride] = {}
+        self.patience = PatienceClock(self.env, self._patience_over)
         self.boarding = scenario.demand.boarding_s
         self.tariff = scenario.tariff
         self.progress = progress
@@ -230,13 +232,11 @@ class World:
             self.dispatch.abandon(ride)
             self._abandon(ride)
         elif left != float("inf"):
-            Timeout(self.env, left, ride).callbacks.append(self._patience_over)
+            self.patience.add(ride.t_request + ride.patience, ride)
 
-    def _patience_over(self, event) -> None:
-        ride = event._value
-        if ride.status == WAITING:
-            self.dispatch.abandon(ride)
-            self._abandon(ride)
+    def _patience_over(self, ride: Ride) -> None:
+        self.dispatch.abandon(ride)
+        self._abandon(ride)
 
     def give_up(self, ride: Ride) -> None:
         """The channel gave up on a request (a broadcast nobody grabbed)."""
@@ -246,10 +246,9 @@ class World:
         ride.status = ABANDONED
         self.stats.abandoned += 1
         self.channel_stats(ride.channel, ride.platform).abandoned += 1
-        self.log.add([ride.id, ride.rider, None, CHANNEL_NAMES[ride.channel],
-                      self._platform(ride), ride.t_request, None, None, None, None,
-                      self.env.now, "abandoned", ride.origin, ride.dest, None, None, None,
-                      None, ride.tip_fen, None, None, None, None, None])
+        self.log.abandoned((ride.id, ride.rider, CHANNEL_NAMES[ride.channel],
+                            self._platform(ride), ride.t_request, self.env.now, "abandoned",
+                            ride.origin, ride.dest, ride.tip_fen))
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
@@ -307,11 +306,11 @@ class World:
         self.channel_stats(ride.channel, ride.platform).busy_s += now - ride.t_match
         platform = self._platform(ride)
         r = self.cashier.pay(ride, now, platform)
-        self.log.add([ride.id, ride.rider, d, CHANNEL_NAMES[ride.channel], platform,
-                      ride.t_request, ride.t_match, ride.t_pickup, ride.t_dropoff, now, None,
-                      "completed", ride.origin, ride.dest, ride.dist_m, r.fare,
-                      self.rails[ride.rail], int(ride.failed), r.tip, r.fee, r.rider_subsidy,
-                      r.driver_subsidy, ride.deadhead_m, 0], r.lottery)
+        self.log.completed((ride.id, ride.rider, d, CHANNEL_NAMES[ride.channel], platform,
+                            ride.t_request, ride.t_match, ride.t_pickup, ride.t_dropoff, now,
+                            "completed", ride.origin, ride.dest, ride.dist_m, r.fare,
+                            self.rails[ride.rail], int(ride.failed), r.tip, r.fee,
+                            r.rider_subsidy, r.driver_subsidy, ride.deadhead_m, 0), r.lottery)
         if fleet.finish(d):
             self._idle(d)
 

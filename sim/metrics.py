@@ -1,14 +1,13 @@
 """Records of a run: rides streamed to CSV in chunks, samples of the fleet, summaries.
 
-Rows are plain lists appended to a buffer and written in chunks when it fills, so memory
-does not grow with the number of rides. What the summary needs
+Rows are formatted as they come and written in chunks, so memory does not grow with the
+number of rides. What the summary needs
 (waits, pickup times) is kept in compact typed arrays, eight bytes a ride.
 """
 
 from __future__ import annotations
 
 from array import array
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,64 +35,82 @@ def _field_format(column: str) -> str:
     return "%.0f" if column in METRE_COLUMNS else "%s"
 
 
-class RideLog:
-    """Ride rows, buffered and flushed to ``path`` (or dropped when ``path`` is None).
+COMPLETED_BLANK = frozenset({"t_abandon"})
+ABANDONED_FIELDS = ("ride_id", "rider_id", "channel", "platform", "t_request", "t_abandon",
+                    "status", "origin", "destination", "tip_fen")
 
-    Rows carry raw values and None for "not applicable". A row is written with one
-    %-format of the fields it has: the template for each pattern of blanks (a completed
-    ride, an abandoned one, ...) is built once and cached, so a row costs one C-level
-    format call rather than a Python step per field.
+
+class RideLog:
+    """Ride rows, formatted as they come and written to ``path`` in chunks (or dropped
+    when ``path`` is None).
+
+    A completed or abandoned ride's row is one %-format of a fixed template
+    (``completed``, ``abandoned``): one C-level call per row, no list of fields kept.
+    Other rows (rides still open at the end) go through ``add`` with None for blanks.
     """
 
     def __init__(self, path: Path | None, chunk: int = 50_000) -> None:
-        self.rows: list[list[Any]] = []
+        self.lines: list[str] = []
         self.chunk = chunk
         self.hold = False  # keep rows until the day's lottery has marked its winners
         self.path = path
         self._file = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
         if self._file:
             self._file.write(",".join(RIDE_COLUMNS) + "\n")
-        self._fields = [_field_format(c) for c in RIDE_COLUMNS]
-        self._templates: dict[tuple[bool, ...], tuple[str, Any]] = {}
-        self._index: dict[int, list[Any]] = {}
+        self._completed = _template([c in COMPLETED_BLANK for c in RIDE_COLUMNS])
+        self._abandoned = _template([c not in ABANDONED_FIELDS for c in RIDE_COLUMNS])
+        self._lottery: dict[int, int] = {}  # ride id -> its line, while held
         self.written = 0
 
-    def add(self, row: list[Any], lottery: bool = False) -> None:
-        self.rows.append(row)
-        if lottery:
-            self._index[row[0]] = row
-        if len(self.rows) >= self.chunk and not self.hold:
+    def completed(self, fields: tuple, lottery: bool = False) -> None:
+        """A completed ride: every column but t_abandon, in order; free_ride last."""
+        if self._file is not None:
+            if lottery:
+                self._lottery[fields[0]] = len(self.lines)
+            self._append(self._completed % fields)
+
+    def abandoned(self, fields: tuple) -> None:
+        """An abandoned ride: the columns of ``ABANDONED_FIELDS``, in order."""
+        if self._file is not None:
+            self._append(self._abandoned % fields)
+
+    def add(self, row: list[Any]) -> None:
+        """Any row: every column in order, None where blank."""
+        if self._file is not None:
+            present = tuple(v for v in row if v is not None)
+            self._append(_template([v is None for v in row]) % present)
+
+    def _append(self, line: str) -> None:
+        lines = self.lines
+        lines.append(line)
+        if len(lines) >= self.chunk and not self.hold:
             self.flush()
 
     def mark_free(self, ride_id: int) -> None:
-        """Set free_ride on a held row (the lottery drew it)."""
-        self._index[ride_id][-1] = 1
-
-    def _template(self, blanks: tuple[bool, ...]) -> tuple[str, Any]:
-        """The format string and the getter of present fields for one pattern of blanks."""
-        present = [i for i, blank in enumerate(blanks) if not blank]
-        fmt = ",".join("" if blank else f for f, blank in zip(self._fields, blanks, strict=True))
-        return fmt + "\n", itemgetter(*present)
+        """Set free_ride on a held row (the lottery drew it): its last field, 0, becomes 1."""
+        if self._file is not None:
+            i = self._lottery[ride_id]
+            self.lines[i] = self.lines[i][:-2] + "1\n"
 
     def flush(self) -> None:
-        if self._file and self.rows:
-            templates = self._templates
-            lines = []
-            for row in self.rows:
-                blanks = tuple([v is None for v in row])
-                t = templates.get(blanks)
-                if t is None:
-                    t = templates[blanks] = self._template(blanks)
-                lines.append(t[0] % t[1](row))
-            self._file.write("".join(lines))
-            self.written += len(self.rows)
-        self.rows.clear()
-        self._index.clear()
+        if self._file and self.lines:
+            self._file.write("".join(self.lines))
+            self.written += len(self.lines)
+        self.lines.clear()
+        self._lottery.clear()
 
     def close(self) -> None:
         self.flush()
         if self._file:
             self._file.close()
+
+
+def _template(blanks: list[bool]) -> str:
+    """The %-format of a row with these blank columns: times to the millisecond, road
+    metres whole (the matrices store whole metres), anything else as it prints."""
+    fields = ("" if blank else _field_format(c)
+              for c, blank in zip(RIDE_COLUMNS, blanks, strict=True))
+    return ",".join(fields) + "\n"
 
 
 class Stats:
