@@ -1,8 +1,9 @@
 """Wires a run together: SimPy processes for demand, shifts and the day clock, callbacks
 for rides.
 
-A ride costs few events: its arrival, a patience timer if it must wait, a grab or street
-find where the channel needs one, and the moment its driver is free again. Pickup,
+A ride costs few events: a patience deadline if it must wait (one heap for all riders), a
+grab or street find where the channel needs one, and the moment its driver is free again.
+Requests themselves are a presorted stream merged into SimPy's clock, not events. Pickup,
 drop-off and payment times are known at match time and computed, not waited for.
 """
 
@@ -164,18 +165,6 @@ class World:
                 prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
                 chunk.patience.tolist(), ride_s, strict=True,
             )
-
-    def _next_arrival(self, event) -> None:
-        """Serve the request an event was waiting for (none on the first call), then
-        schedule the next one: a callback chain rather than a process, an event a request."""
-        env = self.env
-        if event._value is not None:
-            self._arrive(event._value)
-        for req in self._pending:
-            if req[0] > env.now:
-                Timeout(env, req[0] - env.now, req).callbacks.append(self._next_arrival)
-                return
-            self._arrive(req)
 
     def _arrive(self, req: tuple) -> None:
         _, rider, ch, plat, pre, o, dst, pat, rs = req
@@ -341,18 +330,38 @@ class World:
     # --- the run -------------------------------------------------------------------------
     def run(self) -> None:
         env = self.env
-        self._pending = self._requests()
-        Timeout(env, 0, None).callbacks.append(self._next_arrival)
         for i, sh in enumerate(self.fleet.shifts):
             windows = shift_windows(sh.start_hour, sh.hours, self.scenario.start, self.duration)
             env.process(self.shift(i, windows))
         env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
         env.process(self.days.clock())
         with _fewer_collections():
-            env.run(until=self.duration)
+            self._run_until(self.duration)
         self.days.close(self.duration)
         self._close_open_rides()
         self.log.close()
+
+    def _run_until(self, until: float) -> None:
+        """SimPy's clock up to ``until``, with the requests merged in as a second stream.
+
+        Requests come sorted by time, so they need no event of their own: the loop steps
+        SimPy through every event up to the next request's time, then serves it.
+        """
+        env = self.env
+        queue = env._queue
+        step = env.step
+        arrive = self._arrive
+        for req in self._requests():
+            t = req[0]
+            if t >= until:
+                break
+            while queue and queue[0][0] <= t:
+                step()
+            env._now = t
+            arrive(req)
+        while queue and queue[0][0] < until:
+            step()
+        env._now = until
 
     def _close_open_rides(self) -> None:
         """Rides still waiting or riding at the end are written with status ``open``."""
