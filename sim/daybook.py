@@ -85,6 +85,8 @@ class DayBook:
         w = self.world
         self._draw_lotteries(day, t)
         w.log.flush()
+        for sample in (*w.stats.durations(), *(d for c in w.channels for d in c.durations())):
+            sample.compact()
         if settle:
             w.ledger.settle(t, day + 1)
         self._write_rows(day)

@@ -2,17 +2,15 @@
 
 Rows are formatted as they come and written in chunks, so memory does not grow with the
 number of rides. What the summary needs
-(waits, pickup times) is kept in compact typed arrays, eight bytes a ride.
+(waits, pickup times) is kept as ``Durations``, whose memory stops growing.
 """
 
 from __future__ import annotations
 
-from array import array
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from sim.samples import Durations
 from sim.state import DriverState
 
 RIDE_COLUMNS = (
@@ -117,15 +115,18 @@ class Stats:
     """Running figures for ``summary.json`` that need more than a counter."""
 
     def __init__(self) -> None:
-        self.wait = array("d")  # request -> pickup, completed rides
-        self.match_wait = array("d")  # request -> match, matched rides
-        self.pickup = array("d")  # match -> pickup, matched rides
-        self.busy = array("d")  # match -> free, completed rides
+        self.wait = Durations()  # request -> pickup, completed rides
+        self.match_wait = Durations()  # request -> match, matched rides
+        self.pickup = Durations()  # match -> pickup, matched rides
+        self.busy = Durations()  # match -> free, completed rides
         self.completed = 0
         self.abandoned = 0
         self.requests = 0
         self.open = 0
         self.cruise_m = 0.0  # metres idle taxis drove toward demand
+
+    def durations(self) -> tuple[Durations, ...]:
+        return self.wait, self.match_wait, self.pickup, self.busy
 
 
 class ChannelStats:
@@ -136,13 +137,16 @@ class ChannelStats:
         self.matched = 0
         self.abandoned = 0
         self.open = 0
-        self.match_wait = array("d")
-        self.pickup = array("d")
+        self.match_wait = Durations()
+        self.pickup = Durations()
         self.deadhead_m = 0.0
         self.busy_s = 0.0
         self.pushes = 0  # broadcast rounds
         self.reached = 0  # drivers a push reached
         self.grabs = 0
+
+    def durations(self) -> tuple[Durations, ...]:
+        return self.match_wait, self.pickup
 
     def summary(self, scale: float, on_duty_s: float) -> dict[str, Any]:
         requests = self.matched + self.abandoned + self.open
@@ -150,8 +154,8 @@ class ChannelStats:
             "requests": round(requests * scale),
             "matched_share": round(self.matched / requests, 6) if requests else None,
             "abandoned_share": round(self.abandoned / requests, 6) if requests else None,
-            "wait_s": describe(self.match_wait),
-            "pickup_s_mean": describe(self.pickup, ())["mean"],
+            "wait_s": self.match_wait.describe(),
+            "pickup_s_mean": self.pickup.describe(())["mean"],
             "deadhead_km": round(self.deadhead_m * scale / 1000, 1),
             "utilization": round(self.busy_s / on_duty_s, 6) if on_duty_s else None,
         }
@@ -163,14 +167,3 @@ class ChannelStats:
                 "time_to_match_s": out["wait_s"],
             }
         return out
-
-
-def describe(values: array, quantiles: tuple[float, ...] = (0.5, 0.9)) -> dict[str, float | None]:
-    """Mean and quantiles of a sample, rounded for JSON; None when empty."""
-    if not len(values):
-        return {"mean": None, **{f"p{round(q * 100)}": None for q in quantiles}}
-    x = np.frombuffer(values, dtype=float)
-    out: dict[str, float | None] = {"mean": round(float(x.mean()), 3)}
-    for q, v in zip(quantiles, np.quantile(x, quantiles), strict=True):
-        out[f"p{round(q * 100)}"] = round(float(v), 3)
-    return out

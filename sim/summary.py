@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from sim import ledger as L
-from sim.metrics import describe
 
 
 def summarize(outcome) -> dict[str, Any]:
@@ -18,7 +17,7 @@ def summarize(outcome) -> dict[str, Any]:
     cash = w.cashier
     paid_total = sum(cash.paid_by_rail)
     on_shift_s = _on_shift_seconds(w)
-    busy_s = float(np.frombuffer(st.busy, dtype=float).sum()) if len(st.busy) else 0.0
+    busy_s = st.busy.total()
     return {
         "scenario": w.scenario.name,
         "seed": w.scenario.seed,
@@ -32,13 +31,11 @@ def summarize(outcome) -> dict[str, Any]:
         "open_at_end": round(st.open * scale),
         "completed_share": _share(st.completed, st.requests),
         "abandoned_share": _share(st.abandoned, st.requests),
-        "wait_s": describe(st.wait),
-        "match_wait_s": {**describe(st.match_wait),
-                         "p_wait": _share(int(np.count_nonzero(
-                             np.frombuffer(st.match_wait, dtype=float) > 0)),
-                             len(st.match_wait))},
-        "pickup_s": describe(st.pickup),
-        "busy_s_per_ride": describe(st.busy),
+        "wait_s": st.wait.describe(),
+        "match_wait_s": {**st.match_wait.describe(),
+                         "p_wait": _share(st.match_wait.positive(), len(st.match_wait))},
+        "pickup_s": st.pickup.describe(),
+        "busy_s_per_ride": st.busy.describe(),
         "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
         "cruise_km": round(st.cruise_m * scale / 1000, 1),
         "payment_share": {r: _share(n, paid_total)
