@@ -74,7 +74,15 @@ class DayBook:
                 return
             yield Timeout(env, midnight - env.now)
             self.end_of_day(day, env.now, settle=True)
+            self._compact_samples()
             day += 1
+
+    def _compact_samples(self) -> None:
+        """Fold the day's durations into their histograms once they are many (see
+        ``sim.samples``); the last day's stay exact, as folding them would save nothing."""
+        w = self.world
+        for sample in (*w.stats.durations(), *(d for c in w.channels for d in c.durations())):
+            sample.compact()
 
     def close(self, t_end: float) -> None:
         """The run ended mid-day (or at midnight): close that last day without settling."""
@@ -85,8 +93,6 @@ class DayBook:
         w = self.world
         self._draw_lotteries(day, t)
         w.log.flush()
-        for sample in (*w.stats.durations(), *(d for c in w.channels for d in c.durations())):
-            sample.compact()
         if settle:
             w.ledger.settle(t, day + 1)
         self._write_rows(day)

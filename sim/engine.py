@@ -383,8 +383,8 @@ class World:
 def _fewer_collections(gen0_threshold: int = 100_000) -> Iterator[None]:
     """Run the cycle collector's young generation every 100,000 net allocations, not 700.
 
-    The loop keeps tens of thousands of containers alive (ride rows awaiting their chunk,
-    rides in flight, pending events) and makes almost no cycles, so the default rhythm
+    The loop keeps tens of thousands of containers alive (rides waiting or in flight,
+    pending events, patience deadlines) and makes almost no cycles, so the default rhythm
     spends its time re-traversing live objects: about 15% of a city-day's wall time.
     Restored afterwards.
     """

@@ -1,8 +1,9 @@
 """Records of a run: rides streamed to CSV in chunks, samples of the fleet, summaries.
 
-Rows are formatted as they come and written in chunks, so memory does not grow with the
-number of rides. What the summary needs
-(waits, pickup times) is kept as ``Durations``, whose memory stops growing.
+Rows are formatted as they come and written in chunks of 50,000 (or, on days with a
+free-ride lottery, at midnight once its winners are marked), so memory does not grow with
+the number of rides. What the summary needs (waits, pickup times) is kept as
+``Durations``, whose memory stops growing too.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class RideLog:
         self.written = 0
 
     def completed(self, fields: tuple, lottery: bool = False) -> None:
-        """A completed ride: every column but t_abandon, in order; free_ride last."""
+        """A completed ride: every column but t_abandon, in order; free_ride last, 0 (the
+        lottery's ``mark_free`` relies on it)."""
         if self._file is not None:
             if lottery:
                 self._lottery[fields[0]] = len(self.lines)
@@ -85,7 +87,8 @@ class RideLog:
             self.flush()
 
     def mark_free(self, ride_id: int) -> None:
-        """Set free_ride on a held row (the lottery drew it): its last field, 0, becomes 1."""
+        """Set free_ride on a held row (the lottery drew it): its last field, written 0 by
+        ``completed``, becomes 1."""
         if self._file is not None:
             i = self._lottery[ride_id]
             self.lines[i] = self.lines[i][:-2] + "1\n"

@@ -35,8 +35,11 @@ class PatienceClock:
             self._wake_at(deadline)
 
     def _wake_at(self, t: float) -> None:
-        heappush(self.wakes, t)
-        Timeout(self.env, t - self.env.now).callbacks.append(self._wake)
+        delay = t - self.env.now
+        # The time SimPy will fire at, computed as SimPy does, so wake-ups pop in the
+        # order they fire even when two are a float step apart.
+        heappush(self.wakes, self.env.now + delay)
+        Timeout(self.env, delay).callbacks.append(self._wake)
 
     def _wake(self, _event) -> None:
         heappop(self.wakes)

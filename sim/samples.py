@@ -2,9 +2,12 @@
 
 A run appends one value per ride to a typed array, the cheapest thing a hot loop can do.
 Up to ``EXACT`` values are kept as they are and the quantiles are numpy's. Past that, at
-each ``compact`` (the day clock calls it), they are folded into a histogram of ``BIN_S``
-bins, values beyond ``SPAN_S`` kept exactly aside: a season of twenty million rides then
-holds a few MB, not a GB. Count, mean, minimum and the count above zero stay exact.
+each ``compact`` (the day clock calls it at midnight), they are folded into a histogram of
+``BIN_S`` bins that also sums the values in each bin; values beyond ``SPAN_S`` are kept
+exactly aside. A season of twenty million rides then holds a few MB, not a GB. Count,
+mean, minimum and the count above zero stay exact; a quantile reads each order statistic
+as the mean of its bin, so it is off by less than ``BIN_S`` and exact where a bin holds one
+value only (zero waits, whole-second pickups).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Durations:
         self.values = array("d")
         self.append = self.values.append  # the hot path: a bound C method
         self.counts: np.ndarray | None = None  # histogram of folded values
+        self.sums: np.ndarray | None = None  # sum of the folded values in each bin
         self.long = array("d")  # folded values beyond SPAN_S, exact
         self.n_folded = 0
         self.sum_folded = 0.0
@@ -43,14 +47,19 @@ class Durations:
     def _fold(self, x: np.ndarray) -> None:
         if self.counts is None:
             self.counts = np.zeros(round(SPAN_S / BIN_S), dtype=np.int64)
+            self.sums = np.zeros(len(self.counts))
         self.n_folded += len(x)
         self.sum_folded += float(x.sum())
         self.min_folded = min(self.min_folded, float(x.min(initial=np.inf)))
         self.positive_folded += int(np.count_nonzero(x > 0))
         inside = x < SPAN_S
-        bins = np.clip((x[inside] / BIN_S).astype(np.int64), 0, len(self.counts) - 1)
+        bins = self._bins(x[inside])
         self.counts += np.bincount(bins, minlength=len(self.counts))
+        self.sums += np.bincount(bins, weights=x[inside], minlength=len(self.counts))
         self.long.extend(x[~inside].tolist())
+
+    def _bins(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((x / BIN_S).astype(np.int64), 0, len(self.counts) - 1)
 
     def _rest(self) -> np.ndarray:
         return np.array(self.values, dtype=float)
@@ -80,20 +89,21 @@ class Durations:
                                                                         strict=True)}}
 
     def _folded_quantiles(self, quantiles: tuple[float, ...]) -> list[float]:
-        """numpy's linear-interpolation quantiles, each order statistic read as the middle
+        """numpy's linear-interpolation quantiles, each order statistic read as the mean
         of its histogram bin (exact beyond ``SPAN_S``)."""
         rest = self._rest()
         inside = rest < SPAN_S
-        counts = self.counts + np.bincount(
-            np.clip((rest[inside] / BIN_S).astype(np.int64), 0, len(self.counts) - 1),
-            minlength=len(self.counts))
+        bins = self._bins(rest[inside])
+        counts = self.counts + np.bincount(bins, minlength=len(self.counts))
+        sums = self.sums + np.bincount(bins, weights=rest[inside], minlength=len(self.counts))
         cum = np.cumsum(counts)
         long = np.sort(np.concatenate([np.array(self.long, dtype=float), rest[~inside]]))
         n_hist = int(cum[-1])
 
         def order_statistic(k: int) -> float:
             if k < n_hist:
-                return (int(np.searchsorted(cum, k, side="right")) + 0.5) * BIN_S
+                b = int(np.searchsorted(cum, k, side="right"))
+                return float(sums[b] / counts[b])
             return float(long[k - n_hist])
 
         out = []

@@ -64,3 +64,16 @@ def test_run_summary_with_folded_samples_matches_exact(tmp_path, monkeypatch):
     assert folded["match_wait_s"]["p_wait"] == exact["match_wait_s"]["p_wait"]
     assert folded["utilization"] == pytest.approx(exact["utilization"], abs=1e-6)
     assert folded["completed"] == exact["completed"]
+
+
+def test_folded_quantiles_exact_where_a_bin_holds_one_value(monkeypatch):
+    """Zero waits and whole-second pickups stay exact after folding."""
+    monkeypatch.setattr(samples, "EXACT", 4)
+    for x in ([0.0] * 50 + [33.0] * 5, [float(v) for v in range(100, 113)] * 5):
+        d = Durations()
+        for v in x:
+            d.append(v)
+        exact = d.describe((0.5, 0.9, 1.0))
+        d.compact()
+        assert d.counts is not None and not len(d.values)
+        assert d.describe((0.5, 0.9, 1.0)) == exact
