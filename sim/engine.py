@@ -345,7 +345,10 @@ class World:
         """SimPy's clock up to ``until``, with the requests merged in as a second stream.
 
         Requests come sorted by time, so they need no event of their own: the loop steps
-        SimPy through every event up to the next request's time, then serves it.
+        SimPy through every event up to the next request's time, then serves it. It reads
+        the environment's queue and sets its clock directly (SimPy 4's ``_queue`` and
+        ``_now``, hence the pin below 5); events at ``until`` are left, as ``env.run``
+        leaves them.
         """
         env = self.env
         queue = env._queue
