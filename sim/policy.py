@@ -40,7 +40,9 @@ class ActivePolicy:
     lottery_carry: float = 0.0
     spent_fen: int = 0
     spent_by_day: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
-    uses: defaultdict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    uses: dict[int, int] = field(default_factory=dict)  # rides paid per user on uses_day
+    uses_day: int = -1
+    most_uses: int = 0  # the most rides one user was paid for in one day, over the run
     paid_rides: int = 0
     first_paid_s: float = float("inf")
     last_paid_s: float = float("-inf")
@@ -118,8 +120,12 @@ class PolicyBook:
             if not p.active(t) or (p.spec.platform is not None and p.spec.platform != platform):
                 continue
             cap = p.spec.per_user_daily_cap
-            if cap is not None and p.uses[day, user] >= cap:
-                continue
+            if cap is not None:
+                if day != p.uses_day:  # a new day: yesterday's counts are done with
+                    p.uses.clear()
+                    p.uses_day = day
+                if p.uses.get(user, 0) >= cap:
+                    continue
             amount = p.spec.amount_yuan
             if isinstance(amount, AmountRange):
                 fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
@@ -128,7 +134,9 @@ class PolicyBook:
             if not self._within_budget(p, day, fen):
                 continue
             if fen:
-                p.uses[day, user] += 1
+                if cap is not None:
+                    n = p.uses[user] = p.uses.get(user, 0) + 1
+                    p.most_uses = max(p.most_uses, n)
                 self._spend(p, day, fen, t)
                 out.append((p, fen))
         return out
@@ -191,7 +199,7 @@ class PolicyBook:
                 if over:
                     raise PolicyError(f"policy {p.id}: daily budget exceeded on days {over}")
             cap = p.spec.per_user_daily_cap
-            if cap is not None and p.uses and max(p.uses.values()) > cap:
+            if cap is not None and p.most_uses > cap:
                 raise PolicyError(f"policy {p.id}: a user was paid more than {cap} times a day")
 
 

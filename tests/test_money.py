@@ -14,7 +14,7 @@ import sim
 from sim.ledger import DRIVER, RIDER, SUBSIDY, Ledger, LedgerError
 from sim.money_schema import SubsidyPolicy
 from sim.payment import fare_fen, logit_choice
-from sim.policy import PolicyBook, yuan_to_fen
+from sim.policy import PolicyBook, PolicyError, yuan_to_fen
 from sim.schema import Tariff
 from tests.conftest import small
 
@@ -52,6 +52,11 @@ def test_daily_cap_is_exact_and_resets_next_day():
     assert len(b.pay(1, "rider", "x", 43, 200, 0)) == 1  # another rider
     assert len(b.pay(1, "rider", "x", 42, 86400 + 5, 1)) == 1  # next day
     b.check()
+    p = b.policies[0]
+    assert p.uses == {42: 1} and p.most_uses == 3  # only today's counts are kept
+    p.most_uses = 4  # as if a rider had been paid past the cap
+    with pytest.raises(PolicyError, match="more than 3 times a day"):
+        b.check()
 
 
 def test_budgets_never_overspent():
