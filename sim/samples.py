@@ -7,7 +7,9 @@ each ``compact`` (the day clock calls it at midnight), they are folded into a hi
 exactly aside. A season of twenty million rides then holds a few MB, not a GB. Count,
 mean, minimum and the count above zero stay exact; a quantile reads each order statistic
 as the mean of its bin, so it is off by less than ``BIN_S`` and exact where a bin holds one
-value only (zero waits, whole-second pickups).
+value only (zero waits, whole-second pickups). Durations beyond ``SPAN_S`` are rare
+(waits of riders who never give up, in a city that cannot serve them); they are the one
+part that still grows with the rides.
 """
 
 from __future__ import annotations
