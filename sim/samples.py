@@ -54,14 +54,18 @@ class Durations:
         self.sum_folded += float(x.sum())
         self.min_folded = min(self.min_folded, float(x.min(initial=np.inf)))
         self.positive_folded += int(np.count_nonzero(x > 0))
-        inside = x < SPAN_S
-        bins = self._bins(x[inside])
-        self.counts += np.bincount(bins, minlength=len(self.counts))
-        self.sums += np.bincount(bins, weights=x[inside], minlength=len(self.counts))
-        self.long.extend(x[~inside].tolist())
+        counts, sums, long = self._binned(x)
+        self.counts += counts
+        self.sums += sums
+        self.long.extend(long.tolist())
 
-    def _bins(self, x: np.ndarray) -> np.ndarray:
-        return np.clip((x / BIN_S).astype(np.int64), 0, len(self.counts) - 1)
+    def _binned(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Counts and sums of ``x`` per histogram bin, and the values beyond ``SPAN_S``."""
+        inside = x < SPAN_S
+        n = len(self.counts)
+        bins = np.clip((x[inside] / BIN_S).astype(np.int64), 0, n - 1)
+        return (np.bincount(bins, minlength=n),
+                np.bincount(bins, weights=x[inside], minlength=n), x[~inside])
 
     def _rest(self) -> np.ndarray:
         return np.array(self.values, dtype=float)
@@ -93,13 +97,10 @@ class Durations:
     def _folded_quantiles(self, quantiles: tuple[float, ...]) -> list[float]:
         """numpy's linear-interpolation quantiles, each order statistic read as the mean
         of its histogram bin (exact beyond ``SPAN_S``)."""
-        rest = self._rest()
-        inside = rest < SPAN_S
-        bins = self._bins(rest[inside])
-        counts = self.counts + np.bincount(bins, minlength=len(self.counts))
-        sums = self.sums + np.bincount(bins, weights=rest[inside], minlength=len(self.counts))
+        counts, sums, long = self._binned(self._rest())
+        counts, sums = counts + self.counts, sums + self.sums
         cum = np.cumsum(counts)
-        long = np.sort(np.concatenate([np.array(self.long, dtype=float), rest[~inside]]))
+        long = np.sort(np.concatenate([np.array(self.long, dtype=float), long]))
         n_hist = int(cum[-1])
 
         def order_statistic(k: int) -> float:
