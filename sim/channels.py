@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from simpy.events import Timeout
 
+from sim.clock import call_in
 from sim.fleet import IDLE
 from sim.payment import fare_fen
 from sim.spatial import CellIndex, nearest
@@ -206,10 +207,10 @@ class BroadcastRace(_Queue):
         self.stats.grabs += len(grabbers)
         env = self.world.env
         wait = grabbers[0][0] if grabbers else spec.timeout_s
-        Timeout(env, wait, (ride, ride.round, grabbers)).callbacks.append(self._grabbed)
+        call_in(env, wait, self._grabbed, (ride, ride.round, grabbers))
 
-    def _grabbed(self, event) -> None:
-        ride, round_, grabbers = event._value
+    def _grabbed(self, round_of: tuple) -> None:
+        ride, round_, grabbers = round_of
         if ride.status != WAITING or ride.round != round_:
             return
         fleet, disp = self.world.fleet, self.dispatcher
@@ -220,7 +221,7 @@ class BroadcastRace(_Queue):
                 return
         left = self.spec.timeout_s - grabbers[0][0] if grabbers else 0.0
         if left > 0:  # every grabber was taken meanwhile: the round runs to its timeout
-            Timeout(self.world.env, left, (ride, round_, None)).callbacks.append(self._grabbed)
+            call_in(self.world.env, left, self._grabbed, (ride, round_, None))
         else:
             self._escalate(ride)
 
@@ -258,7 +259,7 @@ class StreetHail(_Queue):
             if delay < ride.patience:
                 # Her patience timer starts only if this taxi turns out to be gone.
                 ride.finding = True
-                Timeout(self.world.env, delay, ride).callbacks.append(self._found)
+                call_in(self.world.env, delay, self._found, ride)
                 return
         self.world.wait(ride)
 
@@ -272,11 +273,10 @@ class StreetHail(_Queue):
             ride = self.waiting_rides[key]
             if not ride.finding:
                 ride.finding = True
-                Timeout(self.world.env, self.rng.exponential(1.0 / self.rate_s),
-                        ride).callbacks.append(self._found)
+                call_in(self.world.env, self.rng.exponential(1.0 / self.rate_s), self._found,
+                        ride)
 
-    def _found(self, event) -> None:
-        ride = event._value
+    def _found(self, ride) -> None:
         ride.finding = False
         if ride.status != WAITING:
             return

@@ -3,8 +3,9 @@ for rides.
 
 A ride costs few events: a patience deadline if it must wait (one heap for all riders), a
 grab or street find where the channel needs one, and the moment its driver is free again.
-Requests themselves are a presorted stream merged into SimPy's clock, not events. Pickup,
-drop-off and payment times are known at match time and computed, not waited for.
+Requests themselves are a presorted stream merged into the clock (``sim.clock``), not
+events. Pickup, drop-off and payment times are known at match time and computed, not
+waited for.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sim.adoption import AdoptionModel
 from sim.cashier import Cashier
 from sim.channels import APP, CHANNEL_NAMES, STREET
 from sim.city import City, build_city
+from sim.clock import call_in, events_scheduled, run_until
 from sim.daybook import DayBook
 from sim.demand import OriginDestination, channels, requests
 from sim.dispatch import Dispatcher
@@ -276,10 +278,9 @@ class World:
         cs.pickup.append(pickup_s)
         cs.deadhead_m += ride.deadhead_m
         self.in_flight[ride.id] = ride
-        Timeout(env, t_free - now, ride).callbacks.append(self._free)
+        call_in(env, t_free - now, self._free, ride)
 
-    def _free(self, event) -> None:
-        ride: Ride = event._value
+    def _free(self, ride: Ride) -> None:
         now = self.env.now
         d = ride.driver
         fleet = self.fleet
@@ -312,11 +313,10 @@ class World:
             target = self.cruise()
             travel = self.city.time_s(self.fleet.node[d], target)
             if travel > 0:
-                Timeout(self.env, travel, (d, self.cruise_token[d], target)).callbacks.append(
-                    self._cruised)
+                call_in(self.env, travel, self._cruised, (d, self.cruise_token[d], target))
 
-    def _cruised(self, event) -> None:
-        d, token, target = event._value
+    def _cruised(self, move: tuple[int, int, int]) -> None:
+        d, token, target = move
         if self.cruise_token[d] != token or not self.dispatch.in_index[d]:
             return  # matched or off duty meanwhile
         self.dispatch.take(d)
@@ -336,35 +336,10 @@ class World:
         env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
         env.process(self.days.clock())
         with _fewer_collections():
-            self._run_until(self.duration)
+            run_until(self.env, self.duration, self._requests(), self._arrive)
         self.days.close(self.duration)
         self._close_open_rides()
         self.log.close()
-
-    def _run_until(self, until: float) -> None:
-        """SimPy's clock up to ``until``, with the requests merged in as a second stream.
-
-        Requests come sorted by time, so they need no event of their own: the loop steps
-        SimPy through every event up to the next request's time, then serves it. It reads
-        the environment's queue and sets its clock directly (SimPy 4's ``_queue`` and
-        ``_now``, hence the pin below 5); events at ``until`` are left, as ``env.run``
-        leaves them.
-        """
-        env = self.env
-        queue = env._queue
-        step = env.step
-        arrive = self._arrive
-        for req in self._requests():
-            t = req[0]
-            if t >= until:
-                break
-            while queue and queue[0][0] <= t:
-                step()
-            env._now = t
-            arrive(req)
-        while queue and queue[0][0] < until:
-            step()
-        env._now = until
 
     def _close_open_rides(self) -> None:
         """Rides still waiting or riding at the end are written with status ``open``."""
@@ -420,9 +395,4 @@ def simulate(scenario: Scenario, out_dir: Path | None, progress: bool = False,
     t0 = time.perf_counter()
     world = World(scenario, out_dir, city=city, progress=progress)
     world.run()
-    return Outcome(world, time.perf_counter() - t0, _events_scheduled(world.env))
-
-
-def _events_scheduled(env: simpy.Environment) -> int:
-    """Events the run scheduled: SimPy numbers each one from its ``_eid`` counter."""
-    return next(env._eid)
+    return Outcome(world, time.perf_counter() - t0, events_scheduled(world.env))

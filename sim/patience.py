@@ -12,8 +12,7 @@ from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
 
-from simpy.events import Timeout
-
+from sim.clock import call_in
 from sim.state import RideStatus
 
 WAITING = RideStatus.WAITING
@@ -39,9 +38,9 @@ class PatienceClock:
         # The time SimPy will fire at, computed as SimPy does, so wake-ups pop in the
         # order they fire even when two are a float step apart.
         heappush(self.wakes, self.env.now + delay)
-        Timeout(self.env, delay).callbacks.append(self._wake)
+        call_in(self.env, delay, self._wake)
 
-    def _wake(self, _event) -> None:
+    def _wake(self, _arg=None) -> None:
         heappop(self.wakes)
         now = self.env.now
         deadlines = self.deadlines
