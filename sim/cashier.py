@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from sim import ledger as L
 from sim.channels import APP
-from sim.payment import CASH, fare_fen
+from sim.payment import CASH
 
 
 class Receipt(NamedTuple):
@@ -29,7 +29,6 @@ class Cashier:
     def __init__(self, world) -> None:
         self.world = world
         scn = world.scenario
-        self.tariff = scn.tariff
         self.fee_rate = [r.fee_rate for r in scn.payment.rails]
         self.settle_days = [r.settlement_days for r in scn.payment.rails]
         led = self.ledger = world.ledger
@@ -47,7 +46,7 @@ class Cashier:
 
     def pay(self, ride, now: float, platform: str) -> Receipt:
         w = self.world
-        fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
+        fare = ride.fare
         tip = ride.tip_fen
         rail = ride.rail
         day = w.days.day_of(now)

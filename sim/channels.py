@@ -15,7 +15,6 @@ from simpy.events import Timeout
 
 from sim.clock import call_in
 from sim.fleet import IDLE
-from sim.payment import fare_fen
 from sim.spatial import CellIndex, nearest
 from sim.state import RideStatus
 
@@ -177,12 +176,9 @@ class BroadcastRace(_Queue):
 
     def _value_yuan(self, ride) -> float:
         w, t = self.world, self.world.env.now
-        dist = self.city.dist_m(ride.origin, ride.dest)
-        ride_s = ride.ride_s if ride.ride_s is not None else \
-            self.city.time_s(ride.origin, ride.dest)
         offer = max((w.book.offer_yuan(j, self.name, t, "driver") for j in self.rails),
                     default=0.0)
-        return fare_fen(dist, ride_s, w.tariff) / 100 + ride.tip_fen / 100 + offer
+        return ride.fare / 100 + ride.tip_fen / 100 + offer
 
     def _push(self, ride) -> None:
         """One round: the nearest ``PUSH_CAP`` drivers within the radius each may grab."""

@@ -36,6 +36,7 @@ class Dispatcher:
         self.refresh_apps()
         self.app = [POLICIES[spec.platforms.get(p, spec.policy)](self, i)
                     for i, p in enumerate(self.platforms)]
+        self.clocked = any(m.own_clock for m in self.app)  # any app matching on its own clock
         self.street = StreetHail(self)
         self.prebook = PrebookFavourite(self)
 
@@ -86,7 +87,8 @@ class Dispatcher:
         for p in self.apps_of[d]:
             if apps[p].take_waiting(d):
                 return
-        if any(apps[p].own_clock and apps[p].waiting_rides for p in self.apps_of[d]):
+        if self.clocked and any(apps[p].own_clock and apps[p].waiting_rides
+                                for p in self.apps_of[d]):
             self.add_idle(d)
             self.street.passing(d)  # street riders nearby may still flag him down
             return

@@ -33,7 +33,7 @@ from sim.fleet import EN_ROUTE, IDLE, OFF, Fleet, shift_windows
 from sim.ledger import Ledger
 from sim.metrics import ChannelStats, RideLog, Stats
 from sim.patience import PatienceClock
-from sim.payment import Chooser
+from sim.payment import CASH, Chooser, fares_fen
 from sim.policy import PolicyBook
 from sim.population import Population
 from sim.rng import Streams
@@ -55,6 +55,7 @@ class Ride:
         "dist_m",
         "driver",
         "failed",
+        "fare",
         "finding",
         "id",
         "origin",
@@ -66,6 +67,7 @@ class Ride:
         "ride_s",
         "rider",
         "round",
+        "stats",
         "status",
         "t_dropoff",
         "t_match",
@@ -74,9 +76,9 @@ class Ride:
         "tip_fen",
     )
 
-    def __init__(self, rid: int, rider: int, channel: int, platform: int, prebook: bool,
-                 origin: int, dest: int, t: float, patience: float,
-                 ride_s: float | None) -> None:
+    def __init__(self, rid: int, t: float, rider: int, channel: int, platform: int,
+                 prebook: bool, origin: int, dest: int, patience: float, dist_m: float,
+                 ride_s: float, fare: int) -> None:
         self.id = rid
         self.rider = rider
         self.channel = channel
@@ -86,7 +88,9 @@ class Ride:
         self.dest = dest
         self.t_request = t
         self.patience = patience
+        self.dist_m = dist_m
         self.ride_s = ride_s
+        self.fare = fare
         self.status = WAITING
         self.driver = -1
         self.tip_fen = 0
@@ -153,24 +157,26 @@ class World:
     # --- processes -----------------------------------------------------------------
     def _requests(self) -> Iterator[tuple]:
         """Requests in time order, drawn an hour's chunk at a time: (t, rider, channel,
-        platform, prebook, origin, destination, patience, ride_s)."""
+        platform, prebook, origin, destination, patience, trip metres, trip seconds, fare)."""
         scn = self.scenario
         rng = self.streams["demand"]
         od = OriginDestination(scn.demand, self.city.xy, self.city.places)
         for chunk in requests(scn.demand, od, scn.start, self.duration, rng, self.sample):
-            n = len(chunk.t)
-            riders = self.pop.draw_riders(rng, n)
+            riders = self.pop.draw_riders(rng, len(chunk.t))
             channel, platform, prebook = channels(self.pop, scn.dispatch, riders, rng)
-            ride_s = chunk.ride_time.tolist() if chunk.ride_time is not None else [None] * n
+            dist_m, ride_s = self.city.trips(chunk.origin, chunk.destination)
+            if chunk.ride_time is not None:  # the scenario's own trip times
+                ride_s = chunk.ride_time
+            fare = fares_fen(dist_m, ride_s, self.tariff)
             yield from zip(
                 chunk.t.tolist(), riders.tolist(), channel.tolist(), platform.tolist(),
                 prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
-                chunk.patience.tolist(), ride_s, strict=True,
+                chunk.patience.tolist(), dist_m.tolist(), ride_s.tolist(), fare.tolist(),
+                strict=True,
             )
 
     def _arrive(self, req: tuple) -> None:
-        _, rider, ch, plat, pre, o, dst, pat, rs = req
-        ride = Ride(self.stats.requests, rider, ch, plat, pre, o, dst, self.env.now, pat, rs)
+        ride = Ride(self.stats.requests, self.env.now, *req[1:])
         self.stats.requests += 1
         self.dispatch.request(ride)
 
@@ -246,39 +252,32 @@ class World:
         env = self.env
         now = env.now
         fleet = self.fleet
-        self.dispatch.take(d)
+        if self.dispatch.in_index[d]:
+            self.dispatch.take(d)
         fleet.move(d, EN_ROUTE)
-        city = self.city
         ride.status = MATCHED
         ride.driver = d
         ride.t_match = now
         ride.t_pickup = t_pickup = now + pickup_s
-        ride.deadhead_m = city.dist_m(fleet.node[d], ride.origin)
-        ride.dist_m = city.dist_m(ride.origin, ride.dest)
-        if ride.ride_s is None:
-            ride.ride_s = city.time_s(ride.origin, ride.dest)
+        ride.deadhead_m = self.city.dist_m(fleet.node[d], ride.origin)
         ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride.ride_s
         pop = self.pop
         options = pop.rider_mask[ride.rider] & pop.driver_mask[d]
-        if options == 1:
-            co = self.chooser.choose(1, [], [])
+        if options == 1:  # cash is all they share: no choice to make
+            ride.rail, ride.failed, checkout_s = CASH, False, self.chooser.checkout_s(CASH)
         else:
             offers = self.book.rider_offers(self._platform(ride), t_dropoff)
-            co = self.chooser.choose(options, offers, pop.habit[ride.rider].tolist())
-        ride.rail = co.rail
-        ride.failed = co.failed
-        t_free = t_dropoff + co.seconds
-        fleet.match_at[d] = now
+            ride.rail, checkout_s, ride.failed = self.chooser.choose(
+                options, offers, pop.habit[ride.rider].tolist())
         fleet.pickup_at[d] = t_pickup
         fleet.dropoff_at[d] = t_dropoff
-        fleet.free_at[d] = t_free
-        cs = self.channel_stats(ride.channel, ride.platform)
+        ride.stats = cs = self.channel_stats(ride.channel, ride.platform)
         cs.matched += 1
         cs.match_wait.append(now - ride.t_request)
         cs.pickup.append(pickup_s)
         cs.deadhead_m += ride.deadhead_m
         self.in_flight[ride.id] = ride
-        call_in(env, t_free - now, self._free, ride)
+        call_in(env, t_dropoff + checkout_s - now, self._free, ride)
 
     def _free(self, ride: Ride) -> None:
         now = self.env.now
@@ -293,8 +292,8 @@ class World:
         st.match_wait.append(ride.t_match - ride.t_request)
         st.pickup.append(ride.t_pickup - ride.t_match)
         st.busy.append(now - ride.t_match)
-        self.channel_stats(ride.channel, ride.platform).busy_s += now - ride.t_match
-        platform = self._platform(ride)
+        ride.stats.busy_s += now - ride.t_match
+        platform = self.platforms[ride.platform] if ride.channel == APP else ""
         r = self.cashier.pay(ride, now, platform)
         self.log.completed((ride.id, ride.rider, d, CHANNEL_NAMES[ride.channel], platform,
                             ride.t_request, ride.t_match, ride.t_pickup, ride.t_dropoff, now,

@@ -27,8 +27,6 @@ class Fleet:
         self.state = [OFF] * n
         self.pickup_at = [0.0] * n
         self.dropoff_at = [0.0] * n
-        self.free_at = [0.0] * n
-        self.match_at = [0.0] * n
         self.off_after_ride = [False] * n
         self.busy_s = 0.0  # driver-seconds spent from match to free, completed rides
         counts = np.floor(np.array([s.share for s in spec.shifts]) * n).astype(int)

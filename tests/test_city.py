@@ -222,6 +222,11 @@ def test_fallback_mode_equals_matrix_mode(tmp_path: Path, monkeypatch, spec) -> 
     pairs = [(s, d) for d in range(full.n) for s in range(full.n)]
     assert [lazy.time_s(s, d) for s, d in pairs] == [full.time_s(s, d) for s, d in pairs]
     assert [lazy.dist_m(s, d) for s, d in pairs] == [full.dist_m(s, d) for s, d in pairs]
+    src, dst = (np.array(x) for x in zip(*pairs, strict=True))
+    for city in (full, lazy):  # a chunk's gather gives what pair-by-pair reads give
+        dist, time = city.trips(src, dst)
+        assert dist.tolist() == [full.dist_m(s, d) for s, d in pairs]
+        assert time.tolist() == [full.time_s(s, d) for s, d in pairs]
     for d in range(full.n):
         near = lazy.times_to(d)
         ok = near < 65535
