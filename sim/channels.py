@@ -249,9 +249,9 @@ class StreetHail(_Queue):
 
     def request(self, ride) -> None:
         self.enqueue(ride)
-        keys, _ = self.index.near(ride.origin, extra_rings=0, max_ring=1)
-        if keys:
-            delay = self.rng.exponential(1.0 / (self.rate_s * len(keys)))
+        taxis = self.index.count_near(ride.origin, max_ring=1)
+        if taxis:
+            delay = self.rng.exponential(1.0 / (self.rate_s * taxis))
             if delay < ride.patience:
                 # Her patience timer starts only if this taxi turns out to be gone.
                 ride.finding = True

@@ -44,6 +44,22 @@ class CellIndex:
                 keys, nodes = self._walk(far, extra_rings, enough, max_ring)
         return keys, nodes
 
+    def count_near(self, node: int, max_ring: int) -> int:
+        """How many keys ``near(node, extra_rings=0, max_ring=max_ring)`` would return,
+        without listing them."""
+        if not self.count:
+            return 0
+        centre = self.node_cell[node]
+        rings = self._ring_cache.get(centre) or self.rings_around(centre)
+        cells = self.cells
+        for ring in rings[: max_ring + 1]:
+            n = 0
+            for cell in ring:
+                n += len(cells[cell])
+            if n:
+                return n
+        return 0
+
     def _walk(self, rings: list[list[int]], extra_rings: int, enough: int,
               max_ring: int) -> tuple[list[int], list[int]]:
         keys: list[int] = []

@@ -12,6 +12,7 @@ import pytest
 import sim.city as city_mod
 from sim.city import CityError, build_city
 from sim.schema import GraphmlCity, GridCity, Place, RingRadialCity
+from sim.spatial import CellIndex
 
 LON, LAT = 116.40, 39.90  # Beijing
 
@@ -289,3 +290,18 @@ def test_times_from_agrees_with_pairwise_times(tmp_path: Path, two_way: bool) ->
     if two_way:  # the answer kept beside the matrices is what the next build reads
         marker.write_text("0")
         assert build_city(spec, cache_dir=tmp_path / "cache")._T_from is None
+
+
+def test_count_near_counts_what_near_lists(tmp_path: Path) -> None:
+    """The street's count of taxis around a rider equals the candidates ``near`` lists."""
+    c = build_city(RingRadialCity(rings=4, spokes=8, ring_spacing_m=1000.0, cell_m=700.0),
+                   cache_dir=tmp_path)
+    rng = np.random.default_rng(3)
+    index = CellIndex(c)
+    for key, node in enumerate(rng.integers(0, c.n, 40).tolist()):
+        index.add(key, node)
+        for probe in rng.integers(0, c.n, 5).tolist():
+            for max_ring in (0, 1, 3):
+                keys, _ = index.near(probe, extra_rings=0, max_ring=max_ring)
+                assert index.count_near(probe, max_ring=max_ring) == len(keys)
+    assert CellIndex(c).count_near(0, max_ring=1) == 0
