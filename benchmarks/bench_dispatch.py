@@ -56,7 +56,9 @@ def measure(drivers: int, policy: str, args) -> float:
     w.wait = lambda ride: None
     matcher = w.dispatch.app[0]
     origins = rng.integers(0, w.city.n, args.requests).tolist()
-    rides = [Ride(i, 0, 1, 0, False, o, o, 0.0, 600.0, 60.0) for i, o in enumerate(origins)]
+    rides = [Ride(rid=i, t=0.0, rider=0, channel=1, platform=0, prebook=False, origin=o, dest=o,
+                  patience=600.0, dist_m=0.0, ride_s=60.0, fare=1300)
+             for i, o in enumerate(origins)]
     t0 = time.perf_counter()
     for ride in rides:
         matcher.request(ride)

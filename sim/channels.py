@@ -178,6 +178,7 @@ class BroadcastRace(_Queue):
         w, t = self.world, self.world.env.now
         offer = max((w.book.offer_yuan(j, self.name, t, "driver") for j in self.rails),
                     default=0.0)
+        w.measure(ride)
         return ride.fare / 100 + ride.tip_fen / 100 + offer
 
     def _push(self, ride) -> None:

@@ -366,15 +366,13 @@ class City:
         metres = np.array([cm.sum() / 100.0 if path[-1] == dst else np.inf])
         return float(_quantise(metres, self._dist_scale, self._dist_dtype)[0]) * self._dist_scale
 
-    def trips(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``dist_m`` and ``time_s`` of each pair ``src[i] -> dst[i]``: one gather for a
-        whole chunk of requests where the matrices are in memory."""
-        if self._D is not None and self._T is not None:
-            return (self._D[dst, src].astype(np.float64) * self._dist_scale,
-                    self._T[dst, src].astype(np.float64))
-        pairs = list(zip(src.tolist(), dst.tolist(), strict=True))
-        return (np.array([self.dist_m(a, b) for a, b in pairs], dtype=np.float64),
-                np.array([self.time_s(a, b) for a, b in pairs], dtype=np.float64))
+    def trips(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``dist_m`` and ``time_s`` of each pair ``src[i] -> dst[i]`` in one gather, or
+        None without matrices: a path search per trip is then left until a ride needs it."""
+        if self._D is None or self._T is None:
+            return None
+        return (self._D[dst, src].astype(np.float64) * self._dist_scale,
+                self._T[dst, src].astype(np.float64))
 
     def node_of(self, place_or_node: str | int) -> int:
         """Node index of a place name, a node id from the source graph, or an index."""

@@ -23,7 +23,8 @@ from simpy.events import NORMAL
 
 class Call:
     """``fn(arg)`` due at a time. ``env.step`` can fire it too, as an event whose one
-    callback makes the call."""
+    callback makes the call (it has no ``env`` or ``value``, so tools that trace events
+    through those see it only as a queue entry)."""
 
     __slots__ = ("arg", "fn")
     _ok = True  # read by env.step: a Call never fails
@@ -37,11 +38,18 @@ class Call:
         return (self._fire,)
 
     @callbacks.setter
-    def callbacks(self, _value) -> None:  # env.step clears them; a Call has nothing to clear
-        pass
+    def callbacks(self, rest) -> None:
+        # env.step sets None before firing; after a StopSimulation it re-arms the event with
+        # the callbacks not yet run, which for a Call's one callback are none.
+        if rest is not None:
+            self.fn = _nothing
 
     def _fire(self, _event) -> None:
         self.fn(self.arg)
+
+
+def _nothing(_arg: Any) -> None:
+    pass
 
 
 def call_in(env: simpy.Environment, delay: float, fn: Callable[[Any], None],

@@ -1,4 +1,4 @@
-"""Wires a run together: SimPy processes for demand, shifts and the day clock, callbacks
+"""Wires a run together: SimPy processes for shifts, sampling and the day clock, callbacks
 for rides.
 
 A ride costs few events: a patience deadline if it must wait (one heap for all riders), a
@@ -33,7 +33,7 @@ from sim.fleet import EN_ROUTE, IDLE, OFF, Fleet, shift_windows
 from sim.ledger import Ledger
 from sim.metrics import ChannelStats, RideLog, Stats
 from sim.patience import PatienceClock
-from sim.payment import CASH, Chooser, fares_fen
+from sim.payment import CASH, Chooser, fare_fen, fares_fen
 from sim.policy import PolicyBook
 from sim.population import Population
 from sim.rng import Streams
@@ -77,8 +77,8 @@ class Ride:
     )
 
     def __init__(self, rid: int, t: float, rider: int, channel: int, platform: int,
-                 prebook: bool, origin: int, dest: int, patience: float, dist_m: float,
-                 ride_s: float, fare: int) -> None:
+                 prebook: bool, origin: int, dest: int, patience: float,
+                 dist_m: float | None, ride_s: float | None, fare: int | None) -> None:
         self.id = rid
         self.rider = rider
         self.channel = channel
@@ -164,15 +164,21 @@ class World:
         for chunk in requests(scn.demand, od, scn.start, self.duration, rng, self.sample):
             riders = self.pop.draw_riders(rng, len(chunk.t))
             channel, platform, prebook = channels(self.pop, scn.dispatch, riders, rng)
-            dist_m, ride_s = self.city.trips(chunk.origin, chunk.destination)
-            if chunk.ride_time is not None:  # the scenario's own trip times
-                ride_s = chunk.ride_time
-            fare = fares_fen(dist_m, ride_s, self.tariff)
+            trips = self.city.trips(chunk.origin, chunk.destination)
+            n = len(chunk.t)
+            if trips is None:  # no matrices: each ride is measured when matched (``measure``)
+                dist_m, fare = [None] * n, [None] * n
+                ride_s = chunk.ride_time.tolist() if chunk.ride_time is not None else [None] * n
+            else:
+                dist, secs = trips
+                if chunk.ride_time is not None:  # the scenario's own trip times
+                    secs = chunk.ride_time
+                dist_m, ride_s = dist.tolist(), secs.tolist()
+                fare = fares_fen(dist, secs, self.tariff)
             yield from zip(
                 chunk.t.tolist(), riders.tolist(), channel.tolist(), platform.tolist(),
                 prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
-                chunk.patience.tolist(), dist_m.tolist(), ride_s.tolist(), fare.tolist(),
-                strict=True,
+                chunk.patience.tolist(), dist_m, ride_s, fare, strict=True,
             )
 
     def _arrive(self, req: tuple) -> None:
@@ -247,14 +253,25 @@ class World:
                             self._platform(ride), ride.t_request, self.env.now, "abandoned",
                             ride.origin, ride.dest, ride.tip_fen))
 
+    def measure(self, ride: Ride) -> None:
+        """Fill in a ride's trip metres, seconds and fare where its request chunk had no
+        matrix to gather them from."""
+        if ride.fare is None:
+            ride.dist_m = self.city.dist_m(ride.origin, ride.dest)
+            if ride.ride_s is None:
+                ride.ride_s = self.city.time_s(ride.origin, ride.dest)
+            ride.fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
+
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
         env = self.env
         now = env.now
         fleet = self.fleet
-        if self.dispatch.in_index[d]:
+        if self.dispatch.in_index[d]:  # not when he takes a rider the moment he is free
             self.dispatch.take(d)
         fleet.move(d, EN_ROUTE)
+        if ride.fare is None:
+            self.measure(ride)
         ride.status = MATCHED
         ride.driver = d
         ride.t_match = now
@@ -263,7 +280,7 @@ class World:
         ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride.ride_s
         pop = self.pop
         options = pop.rider_mask[ride.rider] & pop.driver_mask[d]
-        if options == 1:  # cash is all they share: no choice to make
+        if options == 1:  # cash is all they share: no choice, as in Chooser.choose
             ride.rail, ride.failed, checkout_s = CASH, False, self.chooser.checkout_s(CASH)
         else:
             offers = self.book.rider_offers(self._platform(ride), t_dropoff)

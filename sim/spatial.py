@@ -51,6 +51,8 @@ class CellIndex:
             return 0
         centre = self.node_cell[node]
         rings = self._ring_cache.get(centre) or self.rings_around(centre)
+        if len(rings) - 1 < max_ring:  # beyond the cached rings: near() walks them all
+            rings = self.rings_around(centre, full=True)
         cells = self.cells
         for ring in rings[: max_ring + 1]:
             n = 0

@@ -1,0 +1,32 @@
+"""The benchmark scripts still run against the current model (tiny sizes; no timings)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(script: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                         capture_output=True, text=True, check=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_bench_dispatch_prints_a_cost_per_policy_and_fleet_size() -> None:
+    got = _bench("bench_dispatch.py", "--requests", "50", "--side", "10")
+    for policy in ("nearest", "broadcast"):
+        costs = got["us_per_request"][policy]
+        assert set(costs) == {"1000", "5000", "20000", "66000"}
+        assert all(c > 0 for c in costs.values())
+        assert got["ratio_to_1000"][policy]["1000"] == 1.0
+
+
+def test_bench_cityday_runs_model_and_skeleton_on_the_same_rides() -> None:
+    got = _bench("bench_cityday.py", "--drivers", "100", "--requests", "3000", "--side", "10")
+    model, base = got["model"], got["baseline"]
+    assert 0 < model["completed"] <= model["requests"] and base["rides"] == 3000
+    assert got["ratio"] == round(model["wall_s"] / base["wall_s"], 2)
