@@ -50,26 +50,30 @@ class Cashier:
         tip = ride.tip_fen
         rail = ride.rail
         day = w.days.day_of(now)
-        led = self.ledger
-        fee = rider_sub = driver_sub = 0
-        lottery = False
+        post = self.ledger.post
         self.paid_by_rail[rail] += 1
         self.fare_by_rail[rail] += fare
         self.failed += ride.failed
+        app = ride.platform if ride.channel == APP else -1
         if rail == CASH:
-            led.post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
-            led.post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
-            w.days.paid(ride.rider, CASH, 0, 0, ride.platform if ride.channel == APP else -1)
+            post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
+            if tip:
+                post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
+            w.days.paid(ride.rider, CASH, 0, 0, app)
             return Receipt(fare, tip, 0, 0, 0, False)
         fee = int(fare * self.fee_rate[rail] + 0.5)
         rider_acc = self.acc_rider[rail]
         delay = self.settle_days[rail]
         self._to_driver(now, day, "fare", rider_acc, rail, fare - fee, delay, ride.id)
-        led.post(now, day, "fee", rider_acc, self.acc_fee[rail], fee, ride.id)
-        self._to_driver(now, day, "tip", rider_acc, rail, tip, delay, ride.id)
+        if fee:
+            post(now, day, "fee", rider_acc, self.acc_fee[rail], fee, ride.id)
+        if tip:
+            self._to_driver(now, day, "tip", rider_acc, rail, tip, delay, ride.id)
         book = w.book
+        rider_sub = driver_sub = 0
+        lottery = False
         for p, fen in book.pay(rail, "rider", platform, ride.rider, now, day):
-            led.post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
+            post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
             rider_sub += fen
         for p, fen in book.pay(rail, "driver", platform, ride.driver, now, day):
             self._to_driver(now, day, "driver_subsidy", self.acc_policy[p.id], rail, fen,
@@ -77,11 +81,11 @@ class Cashier:
             driver_sub += fen
         if w.adoption is not None:
             w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
-        for p in book.lottery_eligible(rail, platform, now):
-            w.days.lottery_entry(p, ride.id, fare, now)
-            lottery = True
-        w.days.paid(ride.rider, rail, rider_sub, driver_sub,
-                    ride.platform if ride.channel == APP else -1)
+        if book.lotteries:
+            for p in book.lottery_eligible(rail, platform, now):
+                w.days.lottery_entry(p, ride.id, fare, now)
+                lottery = True
+        w.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
         return Receipt(fare, tip, fee, rider_sub, driver_sub, lottery)
 
     def _to_driver(self, now: float, day: int, kind: str, src: int, rail: int, fen: int,

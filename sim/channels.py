@@ -15,7 +15,7 @@ from simpy.events import Timeout
 
 from sim.clock import call_in
 from sim.fleet import IDLE
-from sim.spatial import CellIndex, nearest
+from sim.spatial import CellIndex, NodeIndex, nearest
 from sim.state import RideStatus
 
 STREET, APP, PREBOOK = 0, 1, 2
@@ -29,6 +29,11 @@ class _Queue:
     """Shared parts of a matcher: the world, a waiting index and its rides."""
 
     own_clock = False  # matches at its own moments (batch, broadcast), not at a driver's
+
+    @staticmethod
+    def idle_index(world) -> CellIndex:
+        """The index of the platform's idle drivers this matcher searches."""
+        return CellIndex(world.city)
 
     def __init__(self, dispatcher, index: CellIndex) -> None:
         self.dispatcher = dispatcher
@@ -60,37 +65,38 @@ class NearestIdle(_Queue):
     """Assign each request at once to the idle driver with the shortest pickup time.
 
     A request no driver can reach within ``max_pickup_s`` waits; a driver who becomes idle
-    takes the nearest waiting request he can reach (the oldest among equals).
+    takes the waiting request he reaches soonest. Both are exact by road: equally near
+    nodes go by node id, and at one node the longest idle driver or the oldest request
+    goes first.
     """
+
+    @staticmethod
+    def idle_index(world) -> NodeIndex:
+        """The platform's idle drivers, searched by time toward a rider."""
+        spec = world.scenario.dispatch
+        return NodeIndex(world.city.n, world.city.nearest_nodes(True, spec.max_pickup_s))
 
     def __init__(self, dispatcher, platform: int) -> None:
         super().__init__(dispatcher, dispatcher.idle_app[platform])
+        self.waiting = NodeIndex(self.city.n, self.city.nearest_nodes(False, self.limit))
 
     def request(self, ride) -> None:
-        keys, nodes = self.index.near(ride.origin)
-        if keys:
-            times = self.city.times_to(ride.origin).take(nodes)
-            i = nearest(times, self.limit)
-            if i >= 0:
-                self.world.assign(ride, keys[i], float(times[i]))
-                return
+        found = self.index.nearest(ride.origin)
+        if found is not None:
+            self.world.assign(ride, found[0], found[1])
+            return
         self.enqueue(ride)
         self.world.wait(ride)
 
     def take_waiting(self, d: int) -> bool:
         if not self.waiting.count:
             return False
-        node = self.world.fleet.node[d]
-        keys, nodes = self.waiting.near(node)
-        if not keys:
+        found = self.waiting.nearest(self.world.fleet.node[d])
+        if found is None:
             return False
-        times = self.city.times_from(node, nodes)
-        i = nearest(times, self.limit)
-        if i < 0:
-            return False
-        ride = self.waiting_rides[keys[i]]
+        ride = self.waiting_rides[found[0]]
         self.dequeue(ride)
-        self.world.assign(ride, d, float(times[i]))
+        self.world.assign(ride, d, found[1])
         return True
 
 

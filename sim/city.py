@@ -23,6 +23,7 @@ from scipy.sparse import csgraph
 
 from sim.roads import CityError, graphml_graph, grid_graph, ring_radial_graph
 from sim.schema import GraphmlCity, GridCity, RingRadialCity
+from sim.spatial import NearestNodes
 
 CitySpec = GridCity | RingRadialCity | GraphmlCity
 
@@ -136,9 +137,10 @@ class City:
         self._init_units()
         self._T: np.ndarray | None = None
         self._D: np.ndarray | None = None
-        self._rows: OrderedDict[tuple[int, bool], tuple] = OrderedDict()
+        self._rows: OrderedDict[tuple[int, bool | None], tuple] = OrderedDict()  # None: from
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
+        self._nearest: dict[tuple[bool, float], NearestNodes] = {}
         if n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
             if self._symmetric(self._T, cache_dir / f"{self.graph_hash}.symmetric"):
@@ -346,6 +348,32 @@ class City:
         if self._T is not None:
             return self._T[dsts, src]
         return np.array([self.time_s(src, d) for d in dsts])
+
+    def times_from_all(self, src: int) -> np.ndarray:
+        """uint16 seconds from src to every node (a forward search without a matrix)."""
+        if self._T_from is not None:
+            return self._T_from[src]
+        if self._T is not None:
+            return self._T[:, src]
+        row = self._rows.get((src, None))
+        if row is None:
+            d = csgraph.dijkstra(self._fwd, indices=[src], limit=FALLBACK_LIMIT_S)
+            row = self._rows[(src, None)] = (_quantise(d, 1.0, np.uint16)[0], None)
+            if len(self._rows) > self._row_cap:
+                self._rows.popitem(last=False)
+        return row[0]
+
+    def nearest_nodes(self, toward: bool, limit: float) -> NearestNodes:
+        """Each node's nearest nodes by road within ``limit`` seconds, from them to it
+        (``toward``: drivers coming to a rider) or from it to them; shared by a run's
+        indices."""
+        toward = toward or self._T_from is not None  # symmetric: the same order
+        key = (toward, float(limit))
+        got = self._nearest.get(key)
+        if got is None:
+            got = self._nearest[key] = NearestNodes(
+                self.n, self.times_to if toward else self.times_from_all, limit)
+        return got
 
     def time_s(self, src: int, dst: int) -> float:
         """Fastest-path travel time in whole seconds."""

@@ -2,8 +2,9 @@
 
 The ``Dispatcher`` owns the spatial indices of idle drivers (all of them, and those running
 each app) and routes every request to its channel; each app platform runs one matching
-policy from ``POLICIES``. Candidate search walks rings of spatial cells outward from the
-request, so its cost grows with the drivers nearby, not with the fleet.
+policy from ``POLICIES``, which also says what index of idle drivers it searches: nodes in
+order of road time for nearest-idle, rings of spatial cells for the others. Either way a
+search's cost grows with the empty places it passes, not with the fleet.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ class Dispatcher:
         city = world.city
         spec = world.scenario.dispatch
         self.platforms = world.pop.platforms
+        policies = [POLICIES[spec.platforms.get(p, spec.policy)] for p in self.platforms]
         self.idle_any = CellIndex(city)
-        self.idle_app = [CellIndex(city) for _ in self.platforms]
+        self.idle_app = [policy.idle_index(world) for policy in policies]
         self.in_index = [False] * world.fleet.n
         self.apps_of: list[list[int]] = []
         self.refresh_apps()
-        self.app = [POLICIES[spec.platforms.get(p, spec.policy)](self, i)
-                    for i, p in enumerate(self.platforms)]
+        self.app = [policy(self, i) for i, policy in enumerate(policies)]
         self.clocked = any(m.own_clock for m in self.app)  # any app matching on its own clock
         self.street = StreetHail(self)
         self.prebook = PrebookFavourite(self)

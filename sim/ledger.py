@@ -19,9 +19,10 @@ FEE = "rail_fee"  # the rail's fee income
 SUBSIDY = "subsidy"  # a policy's sponsor (its spend shows as a negative balance)
 
 # Entry kinds, for the full ledger and the daily table.
-ENTRY_KINDS = frozenset(
-    {"fare", "tip", "fee", "rider_subsidy", "driver_subsidy", "free_ride", "settlement"}
-)
+KINDS = ("fare", "tip", "fee", "rider_subsidy", "driver_subsidy", "free_ride", "settlement")
+ENTRY_KINDS = frozenset(KINDS)
+_KIND = {k: i for i, k in enumerate(KINDS)}
+_NK = len(KINDS)
 
 
 class LedgerError(RuntimeError):
@@ -29,13 +30,19 @@ class LedgerError(RuntimeError):
 
 
 class Ledger:
-    """Accounts, daily flows, pending settlements and (optionally) the full journal."""
+    """Accounts, daily flows, pending settlements and (optionally) the full journal.
+
+    The current day's flows add up in a flat list indexed by account and entry kind (no
+    key to build per entry); they fold into ``daily`` when a post names another day.
+    """
 
     def __init__(self, keep_journal: bool = False) -> None:
         self.accounts: list[tuple[str, str, str]] = []
         self._ids: dict[tuple[str, str, str], int] = {}
         self.balance: list[int] = []
-        self.daily: defaultdict[tuple[int, int, str], int] = defaultdict(int)
+        self._daily: defaultdict[tuple[int, int, str], int] = defaultdict(int)
+        self._day = 0  # the day ``_flow`` adds up
+        self._flow: list[int] = []  # net fen of (account, kind) on ``_day``
         self.pending: defaultdict[int, defaultdict[tuple[int, int], int]] = defaultdict(
             lambda: defaultdict(int)
         )
@@ -52,24 +59,45 @@ class Ledger:
             acc = self._ids[key] = len(self.accounts)
             self.accounts.append(key)
             self.balance.append(0)
+            self._flow += [0] * _NK
         return acc
 
     def post(self, t: float, day: int, kind: str, src: int, dst: int, fen: int,
              ride: int = -1) -> None:
         """Move ``fen`` (a non-negative integer) from account ``src`` to ``dst``."""
-        if fen < 0 or fen != int(fen) or kind not in ENTRY_KINDS:
-            raise LedgerError(f"{kind}: amount must be a non-negative integer fen of a known"
-                              f" entry kind (got {fen})")
+        k = _KIND.get(kind)
+        if fen.__class__ is not int or fen < 0 or k is None:
+            if k is None or not fen >= 0 or fen != int(fen):
+                raise LedgerError(f"{kind}: amount must be a non-negative integer fen of a"
+                                  f" known entry kind (got {fen})")
+            fen = int(fen)
         if fen == 0:
             return
         self.balance[src] -= fen
         self.balance[dst] += fen
-        daily = self.daily
-        daily[day, src, kind] -= fen
-        daily[day, dst, kind] += fen
+        if day != self._day:
+            self._fold()
+            self._day = day
+        flow = self._flow
+        flow[src * _NK + k] -= fen
+        flow[dst * _NK + k] += fen
         self.entries += 1
         if self.journal is not None:
             self.journal.append((t, ride, kind, src, dst, fen))
+
+    def _fold(self) -> None:
+        """Move the current day's flows into ``daily``."""
+        flow, day, daily = self._flow, self._day, self._daily
+        for i, fen in enumerate(flow):
+            if fen:
+                daily[day, i // _NK, KINDS[i % _NK]] += fen
+                flow[i] = 0
+
+    @property
+    def daily(self) -> dict[tuple[int, int, str], int]:
+        """Net fen per (day, account, entry kind)."""
+        self._fold()
+        return self._daily
 
     def defer(self, due_day: int, src: int, dst: int, fen: int) -> None:
         """Schedule a settlement of ``fen`` from ``src`` to ``dst`` at the start of a day."""

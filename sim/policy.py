@@ -90,6 +90,7 @@ class PolicyBook:
         # Offers change only where a window opens or closes: cache them per segment.
         self._edges = sorted({t for p in self.policies for t in (p.start_s, p.end_s)})
         self._offers: dict[tuple[str, int], list[float]] = {}
+        self._live: dict[tuple, list[ActivePolicy]] = {}
 
     def rider_offers(self, platform: str, t: float) -> list[float]:
         """``offer_yuan`` for every rail at once, cached between window edges."""
@@ -112,13 +113,24 @@ class PolicyBook:
                 total += p.mean_fen()
         return total / 100.0
 
+    def live(self, rail: int, side: str, platform: str, t: float) -> list[ActivePolicy]:
+        """Policies of ``rail`` and ``side`` that apply to a ride through ``platform`` at
+        ``t`` (side "lottery": the free-ride draws), cached between window edges."""
+        key = (rail, side, platform, bisect_right(self._edges, t))
+        got = self._live.get(key)
+        if got is None:
+            pool = self.lotteries if side == "lottery" else self.by_rail.get((rail, side), ())
+            got = self._live[key] = [
+                p for p in pool if p.rail == rail and p.active(t)
+                and (p.spec.platform is None or p.spec.platform == platform)
+            ]
+        return got
+
     def pay(self, rail: int, side: str, platform: str, user: int, t: float,
             day: int) -> list[tuple[ActivePolicy, int]]:
         """Amounts (fen) each active policy pays ``user`` for one ride, caps and budgets applied."""
         out = []
-        for p in self.by_rail.get((rail, side), ()):
-            if not p.active(t) or (p.spec.platform is not None and p.spec.platform != platform):
-                continue
+        for p in self.live(rail, side, platform, t):
             cap = p.spec.per_user_daily_cap
             if cap is not None:
                 if day != p.uses_day:  # a new day: yesterday's counts are done with
@@ -155,11 +167,7 @@ class PolicyBook:
 
     def lottery_eligible(self, rail: int, platform: str, t: float) -> list[ActivePolicy]:
         """Lottery policies a ride paid on ``rail`` at ``t`` takes part in."""
-        return [
-            p for p in self.lotteries
-            if p.rail == rail and p.active(t)
-            and (p.spec.platform is None or p.spec.platform == platform)
-        ]
+        return self.live(rail, "lottery", platform, t)
 
     def draw_free_rides(self, p: ActivePolicy, day: int,
                         eligible: list[tuple[int, int, float]],

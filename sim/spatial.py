@@ -1,8 +1,99 @@
-"""Spatial index of ids (idle drivers, waiting riders) by cell, for candidate search."""
+"""Spatial indices of ids (idle drivers, waiting riders).
+
+``NodeIndex`` finds the exact nearest id by road time (nearest-idle dispatch);
+``CellIndex`` lists the ids in the cells around a node (a street's zone, the candidates of
+a batch or a broadcast).
+"""
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
+
 import numpy as np
+
+NEAREST_FIRST = 16  # nodes a search walks in Python before it reads all occupied at once
+
+
+class NearestNodes:
+    """For each node, the nodes within ``limit`` seconds of it in order of (seconds, node
+    id), the first ``NEAREST_FIRST`` of them, built when first asked and kept.
+
+    ``row(node)`` gives the seconds between ``node`` and every node, in the direction the
+    index searches (drivers toward a rider, or a driver toward riders).
+    """
+
+    def __init__(self, n: int, row: Callable[[int], np.ndarray], limit: float) -> None:
+        self.row = row
+        self.limit = limit
+        self._ids = np.arange(n, dtype=np.int64)
+        self._lists: list[tuple[list[int], list[float], bool] | None] = [None] * n
+
+    def __call__(self, node: int) -> tuple[list[int], list[float], bool]:
+        """(nodes, seconds, complete): complete when no other node is within the limit."""
+        got = self._lists[node]
+        if got is None:
+            got = self._lists[node] = self._build(node)
+        return got
+
+    def _build(self, node: int) -> tuple[list[int], list[float], bool]:
+        row = self.row(node)
+        key = row.astype(np.int64) * len(row) + self._ids  # unique: ties go to the lower id
+        first = NEAREST_FIRST
+        if len(key) > first:
+            pick = np.argpartition(key, first)[:first]
+            pick = pick[np.argsort(key[pick])]
+        else:
+            pick = np.argsort(key)
+        secs = row[pick].astype(np.float64)
+        within = secs <= self.limit
+        complete = len(row) <= first or not within.all()
+        return pick[within].tolist(), secs[within].tolist(), complete
+
+
+class NodeIndex:
+    """Ids at nodes; ``nearest`` returns the oldest id at the nearest node holding any.
+
+    The search walks the node's nearest nodes (``NearestNodes``) until one holds an id.
+    If none of those does and more nodes are within the limit (few ids in a big city), it
+    reads the seconds to every occupied node at once, which picks the same node the walk
+    would have: the least (seconds, node id).
+    """
+
+    def __init__(self, n: int, order: NearestNodes) -> None:
+        self.at: list[dict[int, None]] = [{} for _ in range(n)]
+        self._per_node = array("i", bytes(4 * n))
+        self._occupied = np.frombuffer(self._per_node, dtype=np.int32)
+        self.order = order
+        self.count = 0
+
+    def add(self, key: int, node: int) -> None:
+        self.at[node][key] = None
+        self._per_node[node] += 1
+        self.count += 1
+
+    def remove(self, key: int, node: int) -> None:
+        del self.at[node][key]
+        self._per_node[node] -= 1
+        self.count -= 1
+
+    def nearest(self, node: int) -> tuple[int, float] | None:
+        """(id, seconds) of the nearest id within the limit, or None."""
+        if not self.count:
+            return None
+        nodes, secs, complete = self.order(node)
+        at = self.at
+        for v, s in zip(nodes, secs, strict=True):
+            if at[v]:
+                return next(iter(at[v])), s
+        if complete:
+            return None
+        occupied = np.flatnonzero(self._occupied)
+        row = self.order.row(node)[occupied]
+        i = int(row.argmin())  # the first of equal times: the lowest node id
+        if row[i] > self.order.limit:
+            return None
+        return next(iter(at[occupied[i]])), float(row[i])
 
 
 class CellIndex:

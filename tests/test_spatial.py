@@ -1,0 +1,102 @@
+"""Nearest-by-road search: ``NodeIndex`` against a brute-force scan of every id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.city import build_city
+from sim.schema import GraphmlCity, GridCity, RingRadialCity
+from sim.spatial import NEAREST_FIRST, NodeIndex
+
+
+def _one_way_grid(tmp_path: Path) -> str:
+    """An 8 x 8 grid whose horizontal streets run one way, alternating: T is not symmetric."""
+    g = nx.MultiDiGraph()
+    for r in range(8):
+        for c in range(8):
+            g.add_node(f"{r}-{c}", x=str(c * 300.0), y=str(r * 300.0))
+    for r in range(8):
+        for c in range(7):
+            a, b = f"{r}-{c}", f"{r}-{c + 1}"
+            g.add_edge(*((a, b) if r % 2 else (b, a)), length="300.0", speed_kph="40")
+    for r in range(7):
+        for c in range(8):
+            a, b = f"{r}-{c}", f"{r + 1}-{c}"
+            g.add_edge(a, b, length="300.0", speed_kph="25")
+            g.add_edge(b, a, length="300.0", speed_kph="25")
+    g.graph["crs"] = "epsg:3857"
+    path = tmp_path / "oneway.graphml"
+    nx.write_graphml(g, path)
+    return str(path)
+
+
+CITIES = {
+    "grid": lambda tmp: GridCity(rows=9, cols=11, block_m=250.0),
+    "ring_radial": lambda tmp: RingRadialCity(rings=5, spokes=12, ring_spacing_m=1200.0),
+    "one_way": lambda tmp: GraphmlCity(path=_one_way_grid(tmp)),
+}
+
+
+@pytest.mark.parametrize("matrix", [True, False])
+@pytest.mark.parametrize("kind", sorted(CITIES))
+def test_times_from_all_is_every_pairwise_time(tmp_path: Path, kind: str, matrix: bool) -> None:
+    spec = CITIES[kind](tmp_path)
+    if not matrix:
+        spec = spec.model_copy(update={"max_matrix_nodes": 1})
+    c = build_city(spec, cache_dir=tmp_path / "cache")
+    assert (c._T is not None) == matrix
+    for src in range(c.n):
+        assert c.times_from_all(src).tolist() == [c.time_s(src, d) for d in range(c.n)]
+
+
+@pytest.mark.parametrize("matrix", [True, False])
+@pytest.mark.parametrize("kind", sorted(CITIES))
+@pytest.mark.parametrize("toward", [True, False])
+def test_nearest_is_the_least_time_then_node_then_age(tmp_path: Path, kind: str, matrix: bool,
+                                                      toward: bool) -> None:
+    """Sparse and dense, with ids coming and going: the walk over the nearest nodes and
+    the read of every occupied node both pick what a scan of all ids picks."""
+    spec = CITIES[kind](tmp_path)
+    if not matrix:
+        spec = spec.model_copy(update={"max_matrix_nodes": 1})
+    c = build_city(spec, cache_dir=tmp_path / "cache")
+    assert c.n > 3 * NEAREST_FIRST
+    limit = float(np.median(c.times_to(0)))
+    index = NodeIndex(c.n, c.nearest_nodes(toward, limit))
+    rng = np.random.default_rng(11)
+    where: dict[int, int] = {}  # key -> node, in insertion order
+    added = 0
+
+    def seconds(probe: int, node: int) -> float:
+        return c.time_s(node, probe) if toward else c.time_s(probe, node)
+
+    def brute(probe: int):
+        best = None
+        for age, (key, node) in enumerate(where.items()):
+            s = seconds(probe, node)
+            if s <= limit and (best is None or (s, node, age) < best[0]):
+                best = ((s, node, age), key)
+        return None if best is None else (best[1], best[0][0])
+
+    for size in (1, 3, 40, 200, 5, 0):
+        while len(where) < size:
+            node = int(rng.integers(0, c.n))
+            index.add(added, node)
+            where[added] = node
+            added += 1
+        while len(where) > size:
+            key = list(where)[int(rng.integers(0, len(where)))]
+            index.remove(key, where.pop(key))
+        assert index.count == len(where)
+        for probe in rng.integers(0, c.n, 25).tolist():
+            assert index.nearest(probe) == brute(probe), (size, probe)
+
+
+def test_symmetric_cities_share_one_order(tmp_path: Path) -> None:
+    c = build_city(GridCity(rows=4, cols=4), cache_dir=tmp_path)
+    assert c.nearest_nodes(True, 600) is c.nearest_nodes(False, 600)
+    assert c.nearest_nodes(True, 600) is not c.nearest_nodes(True, 900)
