@@ -110,7 +110,7 @@ class AdoptionModel:
         self.n_groups = int(self.groups.max()) + 1 if n_d else 0
         self.cash_pref = self.rng.normal(d.cash_preference, d.cash_preference_sd, n_d)
         self.value = np.zeros((n_d, len(self.rails)))
-        self.gain = np.zeros((n_d, len(self.rails)))  # today's realised gain, yuan
+        self.gain = [0.0] * (n_d * len(self.rails))  # today's gain, yuan, by driver x rail
         self.settle_cost = [rl.settlement_days * d.settlement_cost_per_day for rl in self.rails]
         self.campaigns = scn.campaigns
         self.apply_campaigns(scn.start.date())
@@ -119,8 +119,8 @@ class AdoptionModel:
     def ride_paid(self, driver: int, rail: int, fare_fen: int, fee_fen: int,
                   subsidy_fen: int) -> None:
         """Book a driver's gain from one mobile ride: subsidy less fee and waiting cost."""
-        self.gain[driver, rail] += (subsidy_fen - fee_fen
-                                    - fare_fen * self.settle_cost[rail]) / 100.0
+        self.gain[driver * len(self.rails) + rail] += (
+            subsidy_fen - fee_fen - fare_fen * self.settle_cost[rail]) / 100.0
 
     def _offers(self, day: int, side: str) -> list[float]:
         """Subsidy per ride announced for tomorrow noon on each rail (yuan)."""
@@ -180,20 +180,21 @@ class AdoptionModel:
             rate = bass_rate(d.install_p, d.install_q, share)
             pop.driver_apps[:, k] = has | (rng.random(n) < hazard_probability(rate))
         offers = self._offers(day, "driver")
+        gain = np.array(self.gain).reshape(n, len(self.rails))
         for j, rail in enumerate(self.rails):
             if rail.id == "cash":
                 continue
             accepts = pop.accepts[:, j]
             # Accepting drivers learn from their own day; the others from their group's.
-            heard = group_mean(self.gain[:, j], self.groups, self.n_groups, weights=accepts)
-            self.value[:, j] = learn(self.value[:, j], np.where(accepts, self.gain[:, j],
-                                                                heard), d.learning_rate)
+            heard = group_mean(gain[:, j], self.groups, self.n_groups, weights=accepts)
+            self.value[:, j] = learn(self.value[:, j], np.where(accepts, gain[:, j], heard),
+                                     d.learning_rate)
             peers = group_mean(accepts.astype(float), self.groups, self.n_groups)
             u = driver_utility(self.value[:, j], offers[j], peers, self.cash_pref,
                                d.beta_gain, d.beta_offer, d.beta_peer)
             pop.accepts[:, j] = decide(accepts, u + rng.logistic(size=n),
                                        rng.random(n) < d.decision_rate, d.switching_cost)
-        self.gain[:] = 0.0
+        self.gain = [0.0] * len(self.gain)
 
     def apply_campaigns(self, when) -> None:
         """One-off pushes dated ``when``: bind cards or install an app for ``count`` riders."""

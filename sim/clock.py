@@ -60,9 +60,10 @@ def call_in(env: simpy.Environment, delay: float, fn: Callable[[Any], None],
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg)))
 
 
-def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple],
-              arrive: Callable[[tuple], None]) -> None:
-    """Advance ``env`` to ``until``, serving ``requests`` (time-sorted, time first) in turn.
+def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple[float, Any]],
+              arrive: Callable[[Any], None]) -> None:
+    """Advance ``env`` to ``until``, serving ``requests``, (time, request) pairs in time
+    order, in turn.
 
     Requests need no event of their own: the loop fires every queued event due by the next
     request's time, then hands the request to ``arrive`` with the clock at its time. Events
@@ -71,8 +72,7 @@ def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple],
     queue = env._queue
     step = env.step
     last = math.nextafter(until, -math.inf)
-    for req in chain(requests, (None,)):
-        t = until if req is None else req[0]
+    for t, req in chain(requests, ((until, None),)):
         if t >= until:
             t, req = last, None
         while queue:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import count
 from pathlib import Path
 
 import simpy
@@ -155,12 +156,13 @@ class World:
         return self.channels[0 if channel == STREET else len(self.channels) - 1]
 
     # --- processes -----------------------------------------------------------------
-    def _requests(self) -> Iterator[tuple]:
-        """Requests in time order, drawn an hour's chunk at a time: (t, rider, channel,
-        platform, prebook, origin, destination, patience, trip metres, trip seconds, fare)."""
+    def _requests(self) -> Iterator[tuple[float, Ride]]:
+        """(time, ride) of every request in time order, drawn an hour's chunk at a time;
+        rides are numbered in that order."""
         scn = self.scenario
         rng = self.streams["demand"]
         od = OriginDestination(scn.demand, self.city.xy, self.city.places)
+        ids = count()
         for chunk in requests(scn.demand, od, scn.start, self.duration, rng, self.sample):
             riders = self.pop.draw_riders(rng, len(chunk.t))
             channel, platform, prebook = channels(self.pop, scn.dispatch, riders, rng)
@@ -175,14 +177,14 @@ class World:
                     secs = chunk.ride_time
                 dist_m, ride_s = dist.tolist(), secs.tolist()
                 fare = fares_fen(dist, secs, self.tariff)
-            yield from zip(
-                chunk.t.tolist(), riders.tolist(), channel.tolist(), platform.tolist(),
-                prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
-                chunk.patience.tolist(), dist_m, ride_s, fare, strict=True,
-            )
+            t = chunk.t.tolist()
+            rides = map(Ride, ids, t, riders.tolist(), channel.tolist(), platform.tolist(),
+                        prebook.tolist(), chunk.origin.tolist(), chunk.destination.tolist(),
+                        chunk.patience.tolist(), dist_m, ride_s, fare)
+            # Every list has the chunk's length; strict would draw one id past the end.
+            yield from zip(t, rides, strict=False)
 
-    def _arrive(self, req: tuple) -> None:
-        ride = Ride(self.stats.requests, self.env.now, *req[1:])
+    def _arrive(self, ride: Ride) -> None:
         self.stats.requests += 1
         self.dispatch.request(ride)
 

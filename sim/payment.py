@@ -98,6 +98,7 @@ class Chooser:
         self.beta_subsidy = c.beta_subsidy_per_yuan
         self.beta_habit = c.beta_habit
         self.fail = [0.0 if r.offline else r.failure_rate for r in rails]
+        self._rails_in: dict[int, list[int]] = {}  # rail indices of each options mask
         self.lognormal = []
         for r in rails:
             s2 = math.log1p(r.checkout.cv ** 2)
@@ -113,7 +114,9 @@ class Chooser:
         """Pick a rail among the bits of ``options`` (bit 0, cash, always set)."""
         if options == 1:
             return Checkout(CASH, self.checkout_s(CASH), False)
-        idx = [j for j in range(self.n) if options >> j & 1]
+        idx = self._rails_in.get(options)
+        if idx is None:
+            idx = self._rails_in[options] = [j for j in range(self.n) if options >> j & 1]
         v = [self.base[j] + self.beta_subsidy * offers[j]
              + self.beta_habit * habit[j] / (1.0 + habit[j]) for j in idx]
         rail = idx[logit_choice(v, self.uniform())]

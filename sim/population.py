@@ -58,14 +58,25 @@ class Population:
         share = scenario.dispatch.prebook.riders_share
         self.favourite = np.where(rng.random(n_r) < share, rng.integers(0, n_drivers, n_r),
                                   -1) if share > 0 else np.full(n_r, -1)
+        self._mask_arrays: dict[str, np.ndarray] = {}
         self.refresh_masks()
 
     def refresh_masks(self) -> None:
-        """Rebuild the per-person masks the hot loop reads (after any daily update)."""
-        self.rider_mask = rail_mask(self.bound).tolist()
-        self.driver_mask = rail_mask(self.accepts).tolist()
-        self.rider_app_mask = rail_mask(self.rider_apps).tolist()
-        self.driver_app_mask = rail_mask(self.driver_apps).tolist()
+        """Bring the per-person masks the hot loop reads up to date (after any daily
+        update). Only the entries that changed are rewritten: a day costs its changes,
+        not a new list of every rider."""
+        for name, flags in (("rider_mask", self.bound), ("driver_mask", self.accepts),
+                            ("driver_app_mask", self.driver_apps)):
+            new = rail_mask(flags)
+            old = self._mask_arrays.get(name)
+            if old is None:
+                setattr(self, name, new.tolist())
+            else:
+                masks = getattr(self, name)
+                changed = np.flatnonzero(new != old)
+                for i, m in zip(changed.tolist(), new[changed].tolist(), strict=True):
+                    masks[i] = m
+            self._mask_arrays[name] = new
 
     def draw_riders(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Riders of ``n`` requests, each drawn in proportion to ride propensity."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-NEAREST_FIRST = 16  # nodes a search walks in Python before it reads all occupied at once
+NEAREST_FIRST = 32  # nodes a search walks in Python before it reads all occupied at once
 
 
 class NearestNodes:
