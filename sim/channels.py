@@ -15,6 +15,7 @@ from simpy.events import Timeout
 
 from sim.clock import call_in
 from sim.fleet import IDLE
+from sim.rng import Pool
 from sim.spatial import CellIndex, NodeIndex, nearest
 from sim.state import RideStatus
 
@@ -243,8 +244,9 @@ class BroadcastRace(_Queue):
 
 
 class StreetHail(_Queue):
-    """Riders at the roadside; idle cruising taxis nearby find one at ``find_per_taxi_min``
-    per taxi per minute, and a taxi that becomes free near waiting riders takes the oldest.
+    """Riders at the roadside; idle cruising taxis in her zone (her cell, or the ring of
+    cells around it when hers has none) find her at ``find_per_taxi_min`` per taxi per
+    minute, and a taxi that becomes free near waiting riders takes the oldest.
     """
 
     def __init__(self, dispatcher) -> None:
@@ -252,13 +254,13 @@ class StreetHail(_Queue):
         spec = self.world.scenario.dispatch.street
         self.rate_s = spec.find_per_taxi_min / 60.0
         self.pickup_s = spec.pickup_s
-        self.rng = self.world.streams["dispatch.street"]
+        self.exponential = Pool(self.world.streams["dispatch.street"].standard_exponential)
 
     def request(self, ride) -> None:
         self.enqueue(ride)
-        taxis = self.index.count_near(ride.origin, max_ring=1)
+        taxis = self.index.zone_count(ride.origin)
         if taxis:
-            delay = self.rng.exponential(1.0 / (self.rate_s * taxis))
+            delay = 1.0 / (self.rate_s * taxis) * self.exponential()
             if delay < ride.patience:
                 # Her patience timer starts only if this taxi turns out to be gone.
                 ride.finding = True
@@ -271,19 +273,19 @@ class StreetHail(_Queue):
         of them not already being found may be found by him at the street rate."""
         if not self.waiting.count:
             return
-        keys, _ = self.waiting.near(self.world.fleet.node[d], extra_rings=0, max_ring=1)
+        keys, _ = self.waiting.zone(self.world.fleet.node[d])
         for key in sorted(keys)[:4]:
             ride = self.waiting_rides[key]
             if not ride.finding:
                 ride.finding = True
-                call_in(self.world.env, self.rng.exponential(1.0 / self.rate_s), self._found,
+                call_in(self.world.env, 1.0 / self.rate_s * self.exponential(), self._found,
                         ride)
 
     def _found(self, ride) -> None:
         ride.finding = False
         if ride.status != WAITING:
             return
-        keys, nodes = self.index.near(ride.origin, extra_rings=0, max_ring=1)
+        keys, nodes = self.index.zone(ride.origin)
         if keys:
             i = nearest(self.city.times_to(ride.origin).take(nodes), np.inf)
             self.dequeue(ride)
@@ -295,7 +297,7 @@ class StreetHail(_Queue):
         if not self.waiting.count:
             return False
         node = self.world.fleet.node[d]
-        keys, _ = self.waiting.near(node, extra_rings=0, max_ring=1)
+        keys, _ = self.waiting.zone(node)
         if not keys:
             return False
         ride = self.waiting_rides[min(keys)]  # the longest waiting

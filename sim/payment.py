@@ -16,26 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from sim.money_schema import Payment
+from sim.rng import Pool
 
 CASH = 0  # the schema puts cash first, so rail index 0 is cash
-
-
-class Pool:
-    """Prefetched draws from one generator, served one at a time cheaply."""
-
-    def __init__(self, rng: np.random.Generator, kind: str = "random", block: int = 8192) -> None:
-        self.rng = rng
-        self.kind = kind
-        self.block = block
-        self.buf: list[float] = []
-
-    def __call__(self) -> float:
-        buf = self.buf
-        if not buf:
-            draws = self.rng.random(self.block) if self.kind == "random" else \
-                self.rng.standard_normal(self.block)
-            buf.extend(draws[::-1].tolist())
-        return buf.pop()
 
 
 def logit_choice(utilities: list[float], u: float) -> int:
@@ -91,8 +74,8 @@ class Chooser:
         rails = payment.rails
         self.rails = rails
         self.n = len(rails)
-        self.uniform = Pool(rng)
-        self.normal = Pool(rng, "normal")
+        self.uniform = Pool(rng.random)
+        self.normal = Pool(rng.standard_normal)
         c = payment.choice
         self.base = [r.convenience - c.beta_risk * r.risk for r in rails]
         self.beta_subsidy = c.beta_subsidy_per_yuan

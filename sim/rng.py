@@ -8,6 +8,7 @@ depend on the order subsystems are built in.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -36,3 +37,20 @@ class Streams:
         if gen is None:
             gen = self._cache[name] = stream(self.seed, name)
         return gen
+
+
+class Pool:
+    """Draws of one kind from one generator, made a block at a time and served one by one
+    (a scalar draw through numpy costs more than the draw itself). ``draw(n)`` makes n;
+    the values come in the order single draws would have given them."""
+
+    def __init__(self, draw: Callable[[int], np.ndarray], block: int = 8192) -> None:
+        self.draw = draw
+        self.block = block
+        self.buf: list[float] = []
+
+    def __call__(self) -> float:
+        buf = self.buf
+        if not buf:
+            buf.extend(self.draw(self.block)[::-1].tolist())
+        return buf.pop()

@@ -7,12 +7,12 @@ a batch or a broadcast).
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable
 
 import numpy as np
 
 NEAREST_FIRST = 32  # nodes a search walks in Python before it reads all occupied at once
+FEW_NODES = 8  # ids on at most this many nodes: read them all rather than walk
 
 
 class NearestNodes:
@@ -55,45 +55,49 @@ class NodeIndex:
     """Ids at nodes; ``nearest`` returns the oldest id at the nearest node holding any.
 
     The search walks the node's nearest nodes (``NearestNodes``) until one holds an id.
-    If none of those does and more nodes are within the limit (few ids in a big city), it
-    reads the seconds to every occupied node at once, which picks the same node the walk
-    would have: the least (seconds, node id).
+    When ids sit on only a few nodes, or none of the nearest nodes holds one while more
+    are within the limit, it reads the seconds to every occupied node at once instead,
+    which picks the same node the walk would: the least (seconds, node id).
     """
 
     def __init__(self, n: int, order: NearestNodes) -> None:
         self.at: list[dict[int, None]] = [{} for _ in range(n)]
-        self._per_node = array("i", bytes(4 * n))
-        self._occupied = np.frombuffer(self._per_node, dtype=np.int32)
+        self.occupied: dict[int, None] = {}  # nodes holding at least one id
         self.order = order
         self.count = 0
 
     def add(self, key: int, node: int) -> None:
-        self.at[node][key] = None
-        self._per_node[node] += 1
+        bucket = self.at[node]
+        if not bucket:
+            self.occupied[node] = None
+        bucket[key] = None
         self.count += 1
 
     def remove(self, key: int, node: int) -> None:
-        del self.at[node][key]
-        self._per_node[node] -= 1
+        bucket = self.at[node]
+        del bucket[key]
+        if not bucket:
+            del self.occupied[node]
         self.count -= 1
 
     def nearest(self, node: int) -> tuple[int, float] | None:
         """(id, seconds) of the nearest id within the limit, or None."""
         if not self.count:
             return None
-        nodes, secs, complete = self.order(node)
         at = self.at
-        for v, s in zip(nodes, secs, strict=True):
-            if at[v]:
-                return next(iter(at[v])), s
-        if complete:
+        if len(self.occupied) > FEW_NODES:
+            nodes, secs, complete = self.order(node)
+            for v, s in zip(nodes, secs, strict=True):
+                if at[v]:
+                    return next(iter(at[v])), s
+            if complete:
+                return None
+        occupied = sorted(self.occupied)
+        secs = self.order.row(node).take(occupied)
+        i = int(secs.argmin())  # the first of equal times: the lowest node id
+        if secs[i] > self.order.limit:
             return None
-        occupied = np.flatnonzero(self._occupied)
-        row = self.order.row(node)[occupied]
-        i = int(row.argmin())  # the first of equal times: the lowest node id
-        if row[i] > self.order.limit:
-            return None
-        return next(iter(at[occupied[i]])), float(row[i])
+        return next(iter(at[occupied[i]])), float(secs[i])
 
 
 class CellIndex:
@@ -135,23 +139,41 @@ class CellIndex:
                 keys, nodes = self._walk(far, extra_rings, enough, max_ring)
         return keys, nodes
 
-    def count_near(self, node: int, max_ring: int) -> int:
-        """How many keys ``near(node, extra_rings=0, max_ring=max_ring)`` would return,
-        without listing them."""
+    def zone(self, node: int) -> tuple[list[int], list[int]]:
+        """Keys and nodes in ``node``'s cell, or if it has none in the ring of cells
+        around it (``near`` with no extra ring, up to ring 1: a street's zone)."""
+        keys: list[int] = []
+        nodes: list[int] = []
+        if not self.count:
+            return keys, nodes
+        centre = self.node_cell[node]
+        cells = self.cells
+        bucket = cells[centre]
+        if bucket:
+            return list(bucket), list(bucket.values())
+        rings = self._ring_cache.get(centre) or self.rings_around(centre)
+        if len(rings) > 1:
+            for cell in rings[1]:
+                bucket = cells[cell]
+                if bucket:
+                    keys += bucket
+                    nodes += bucket.values()
+        return keys, nodes
+
+    def zone_count(self, node: int) -> int:
+        """How many keys ``zone(node)`` would return, without listing them."""
         if not self.count:
             return 0
         centre = self.node_cell[node]
-        rings = self._ring_cache.get(centre) or self.rings_around(centre)
-        if len(rings) - 1 < max_ring:  # beyond the cached rings: near() walks them all
-            rings = self.rings_around(centre, full=True)
         cells = self.cells
-        for ring in rings[: max_ring + 1]:
-            n = 0
-            for cell in ring:
+        n = len(cells[centre])
+        if n:
+            return n
+        rings = self._ring_cache.get(centre) or self.rings_around(centre)
+        if len(rings) > 1:
+            for cell in rings[1]:
                 n += len(cells[cell])
-            if n:
-                return n
-        return 0
+        return n
 
     def _walk(self, rings: list[list[int]], extra_rings: int, enough: int,
               max_ring: int) -> tuple[list[int], list[int]]:

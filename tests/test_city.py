@@ -292,17 +292,17 @@ def test_times_from_agrees_with_pairwise_times(tmp_path: Path, two_way: bool) ->
         assert build_city(spec, cache_dir=tmp_path / "cache")._T_from is None
 
 
-def test_count_near_counts_what_near_lists(tmp_path: Path) -> None:
-    """The street's count of taxis around a rider equals the candidates ``near`` lists."""
+def test_zone_is_near_up_to_ring_one(tmp_path: Path) -> None:
+    """The street's zone of a rider, listed or counted, is what ``near`` finds with no
+    extra ring up to ring 1."""
     c = build_city(RingRadialCity(rings=8, spokes=8, ring_spacing_m=1000.0, cell_m=700.0),
                    cache_dir=tmp_path)
-    assert c.max_ring > 7  # farther than the cached near rings reach
     rng = np.random.default_rng(3)
     index = CellIndex(c)
     for key, node in enumerate(rng.integers(0, c.n, 30).tolist()):
         index.add(key, node)
         for probe in rng.integers(0, c.n, 5).tolist():
-            for max_ring in (0, 1, 3, 7, 1 << 30):
-                keys, _ = index.near(probe, extra_rings=0, max_ring=max_ring)
-                assert index.count_near(probe, max_ring=max_ring) == len(keys)
-    assert CellIndex(c).count_near(0, max_ring=1) == 0
+            keys, nodes = index.near(probe, extra_rings=0, max_ring=1)
+            assert index.zone(probe) == (keys, nodes)
+            assert index.zone_count(probe) == len(keys)
+    assert CellIndex(c).zone_count(0) == 0 and CellIndex(c).zone(0) == ([], [])
