@@ -7,20 +7,12 @@ delay (seed: Alipay T+0, WeChat Pay T+3); driver subsidies after the policy's de
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from sim import ledger as L
 from sim.channels import APP
 from sim.payment import CASH
 
-
-class Receipt(NamedTuple):
-    fare: int
-    tip: int
-    fee: int
-    rider_subsidy: int
-    driver_subsidy: int
-    lottery: bool
+Receipt = tuple[int, int, int, int, int, bool]
+"""fare, tip, fee, rider subsidy, driver subsidy (fen) and whether it entered a lottery."""
 
 
 class Cashier:
@@ -60,7 +52,7 @@ class Cashier:
             if tip:
                 post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
             w.days.paid(ride.rider, CASH, 0, 0, app)
-            return Receipt(fare, tip, 0, 0, 0, False)
+            return fare, tip, 0, 0, 0, False
         fee = int(fare * self.fee_rate[rail] + 0.5)
         rider_acc = self.acc_rider[rail]
         delay = self.settle_days[rail]
@@ -86,7 +78,7 @@ class Cashier:
                 w.days.lottery_entry(p, ride.id, fare, now)
                 lottery = True
         w.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
-        return Receipt(fare, tip, fee, rider_sub, driver_sub, lottery)
+        return fare, tip, fee, rider_sub, driver_sub, lottery
 
     def _to_driver(self, now: float, day: int, kind: str, src: int, rail: int, fen: int,
                    delay_days: int, ride: int) -> None:

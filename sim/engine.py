@@ -30,7 +30,7 @@ from sim.clock import call_in, events_scheduled, run_until
 from sim.daybook import DayBook
 from sim.demand import OriginDestination, channels, requests
 from sim.dispatch import Dispatcher
-from sim.fleet import EN_ROUTE, IDLE, OFF, Fleet, shift_windows
+from sim.fleet import IDLE, OFF, Fleet, shift_windows
 from sim.ledger import Ledger
 from sim.metrics import ChannelStats, RideLog, Stats
 from sim.patience import PatienceClock
@@ -271,7 +271,6 @@ class World:
         fleet = self.fleet
         if self.dispatch.in_index[d]:  # not when he takes a rider the moment he is free
             self.dispatch.take(d)
-        fleet.move(d, EN_ROUTE)
         if ride.fare is None:
             self.measure(ride)
         ride.status = MATCHED
@@ -280,6 +279,7 @@ class World:
         ride.t_pickup = t_pickup = now + pickup_s
         ride.deadhead_m = self.city.dist_m(fleet.node[d], ride.origin)
         ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride.ride_s
+        fleet.match(d, t_pickup, t_dropoff)
         pop = self.pop
         options = pop.rider_mask[ride.rider] & pop.driver_mask[d]
         if options == 1:  # cash is all they share: no choice, as in Chooser.choose
@@ -288,8 +288,6 @@ class World:
             offers = self.book.rider_offers(self._platform(ride), t_dropoff)
             ride.rail, checkout_s, ride.failed = self.chooser.choose(
                 options, offers, pop.habit[ride.rider].tolist())
-        fleet.pickup_at[d] = t_pickup
-        fleet.dropoff_at[d] = t_dropoff
         ride.stats = cs = self.channel_stats(ride.channel, ride.platform)
         cs.matched += 1
         cs.match_wait.append(now - ride.t_request)
@@ -313,12 +311,12 @@ class World:
         st.busy.append(now - ride.t_match)
         ride.stats.busy_s += now - ride.t_match
         platform = self.platforms[ride.platform] if ride.channel == APP else ""
-        r = self.cashier.pay(ride, now, platform)
+        fare, tip, fee, rider_sub, driver_sub, lottery = self.cashier.pay(ride, now, platform)
         self.log.completed((ride.id, ride.rider, d, CHANNEL_NAMES[ride.channel], platform,
                             ride.t_request, ride.t_match, ride.t_pickup, ride.t_dropoff, now,
-                            "completed", ride.origin, ride.dest, ride.dist_m, r.fare,
-                            self.rails[ride.rail], int(ride.failed), r.tip, r.fee,
-                            r.rider_subsidy, r.driver_subsidy, ride.deadhead_m, 0), r.lottery)
+                            "completed", ride.origin, ride.dest, ride.dist_m, fare,
+                            self.rails[ride.rail], int(ride.failed), tip, fee, rider_sub,
+                            driver_sub, ride.deadhead_m, 0), lottery)
         if fleet.finish(d):
             self._idle(d)
 

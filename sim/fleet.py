@@ -7,6 +7,7 @@ at events (matched, free again, shift start and end) are written and checked her
 
 from __future__ import annotations
 
+from array import array
 from datetime import datetime
 
 import numpy as np
@@ -24,9 +25,11 @@ class Fleet:
         n = spec.drivers
         self.n = n
         self.node = rng.integers(0, n_nodes, n).tolist()
-        self.state = [OFF] * n
-        self.pickup_at = [0.0] * n
-        self.dropoff_at = [0.0] * n
+        # Arrays, not lists: read one entry at a time like lists, and whole, without a
+        # copy, by numpy when the fleet is sampled.
+        self.state = bytearray([OFF] * n)
+        self.pickup_at = array("d", bytes(8 * n))
+        self.dropoff_at = array("d", bytes(8 * n))
         self.off_after_ride = [False] * n
         self.busy_s = 0.0  # driver-seconds spent from match to free, completed rides
         counts = np.floor(np.array([s.share for s in spec.shifts]) * n).astype(int)
@@ -39,6 +42,14 @@ class Fleet:
         if (self.state[d], new) not in LEGAL_DRIVER_MOVES:
             check_move(self.state[d], new, d)  # raises with the names of both states
         self.state[d] = new
+
+    def match(self, d: int, pickup_at: float, dropoff_at: float) -> None:
+        """Driver ``d`` is matched (IDLE -> EN_ROUTE) to a ride with these times."""
+        if self.state[d] != IDLE:
+            check_move(self.state[d], EN_ROUTE, d)  # raises: only an idle driver is matched
+        self.state[d] = EN_ROUTE
+        self.pickup_at[d] = pickup_at
+        self.dropoff_at[d] = dropoff_at
 
     def finish(self, d: int) -> bool:
         """Driver ``d`` has been paid: walk EN_ROUTE -> ON_TRIP -> PAYING -> IDLE (or OFF
@@ -54,12 +65,12 @@ class Fleet:
 
     def states_at(self, t: float) -> np.ndarray:
         """Count of drivers per ``DriverState`` at time ``t`` (phases from ride times)."""
-        state = np.asarray(self.state)
+        state = np.frombuffer(self.state, dtype=np.uint8)
         busy = state == EN_ROUTE
         phase = np.where(
-            t < np.asarray(self.pickup_at),
+            t < np.frombuffer(self.pickup_at),
             EN_ROUTE,
-            np.where(t < np.asarray(self.dropoff_at), ON_TRIP, PAYING),
+            np.where(t < np.frombuffer(self.dropoff_at), ON_TRIP, PAYING),
         )
         state = np.where(busy, phase, state)
         return np.bincount(state, minlength=len(DriverState))

@@ -14,8 +14,11 @@ from sim.schema import Scenario
 
 def rail_mask(flags: np.ndarray) -> np.ndarray:
     """Pack a (people, rails) bool array into one integer mask per person."""
-    weights = 1 << np.arange(flags.shape[1], dtype=np.int64)
-    return (flags.astype(np.int64) * weights).sum(axis=1)
+    packed = np.packbits(flags, axis=1, bitorder="little").astype(np.int64)
+    out = np.zeros(len(flags), dtype=np.int64)
+    for i in range(packed.shape[1]):
+        out |= packed[:, i] << (8 * i)
+    return out
 
 
 def _columns(cols: list[np.ndarray], n: int) -> np.ndarray:

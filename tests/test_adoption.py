@@ -162,3 +162,24 @@ def test_contact_graphs(tmp_path):
         return column(sim.run(scn, tmp_path / kind), "wechat_pay", "riders_installed_share")[-1]
 
     assert installed("small_world") < installed("well_mixed")
+
+
+def test_masks_follow_every_change_of_rails_and_apps():
+    """The per-person masks the ride loop reads, rewritten only where a day changed
+    something, equal masks packed from scratch (more than eight rails too)."""
+    from sim.population import Population, rail_mask
+    from sim.scenario import scenario_from_dict
+
+    rng = np.random.default_rng(5)
+    flags = rng.random((500, 11)) < 0.5
+    assert rail_mask(flags).tolist() == [sum(1 << j for j in range(11) if row[j])
+                                         for row in flags]
+    scn = scenario_from_dict(small(population={"riders": 400}))
+    pop = Population(scn, 50, np.random.default_rng(1))
+    for _ in range(5):
+        for flags, first in ((pop.bound, 1), (pop.accepts, 1), (pop.driver_apps, 0)):
+            flags[:, first:] ^= rng.random(flags[:, first:].shape) < 0.05  # cash stays
+        pop.refresh_masks()
+        assert pop.rider_mask == rail_mask(pop.bound).tolist()
+        assert pop.driver_mask == rail_mask(pop.accepts).tolist()
+        assert pop.driver_app_mask == rail_mask(pop.driver_apps).tolist()
