@@ -64,19 +64,23 @@ class Cashier:
         book = w.book
         rider_sub = driver_sub = 0
         lottery = False
-        for p, fen in book.pay(rail, "rider", platform, ride.rider, now, day):
-            post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
-            rider_sub += fen
-        for p, fen in book.pay(rail, "driver", platform, ride.driver, now, day):
-            self._to_driver(now, day, "driver_subsidy", self.acc_policy[p.id], rail, fen,
-                            p.spec.payout_delay_days, ride.id)
-            driver_sub += fen
+        riders, drivers, lotteries = book.plan(rail, platform, now)
+        for p in riders:
+            fen = book.grant(p, ride.rider, now, day)
+            if fen:
+                post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
+                rider_sub += fen
+        for p in drivers:
+            fen = book.grant(p, ride.driver, now, day)
+            if fen:
+                self._to_driver(now, day, "driver_subsidy", self.acc_policy[p.id], rail, fen,
+                                p.spec.payout_delay_days, ride.id)
+                driver_sub += fen
         if w.adoption is not None:
             w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
-        if book.lotteries:
-            for p in book.lottery_eligible(rail, platform, now):
-                w.days.lottery_entry(p, ride.id, fare, now)
-                lottery = True
+        for p in lotteries:
+            w.days.lottery_entry(p, ride.id, fare, now)
+            lottery = True
         w.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
         return fare, tip, fee, rider_sub, driver_sub, lottery
 

@@ -287,7 +287,8 @@ class StreetHail(_Queue):
             return
         keys, nodes = self.index.zone(ride.origin)
         if keys:
-            i = nearest(self.city.times_to(ride.origin).take(nodes), np.inf)
+            i = nearest(self.city.times_to(ride.origin).take(nodes), np.inf) if len(keys) > 1 \
+                else 0
             self.dequeue(ride)
             self.world.assign(ride, keys[i], self.pickup_s)
         else:

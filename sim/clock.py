@@ -61,9 +61,9 @@ def call_in(env: simpy.Environment, delay: float, fn: Callable[[Any], None],
 
 
 def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple[float, Any]],
-              arrive: Callable[[Any], None]) -> None:
+              arrive: Callable[[Any], None]) -> int:
     """Advance ``env`` to ``until``, serving ``requests``, (time, request) pairs in time
-    order, in turn.
+    order, in turn; return how many were served.
 
     Requests need no event of their own: the loop fires every queued event due by the next
     request's time, then hands the request to ``arrive`` with the clock at its time. Events
@@ -72,6 +72,7 @@ def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple[flo
     queue = env._queue
     step = env.step
     last = math.nextafter(until, -math.inf)
+    served = 0
     for t, req in chain(requests, ((until, None),)):
         if t >= until:
             t, req = last, None
@@ -89,7 +90,9 @@ def run_until(env: simpy.Environment, until: float, requests: Iterable[tuple[flo
             break
         env._now = t
         arrive(req)
+        served += 1
     env._now = until
+    return served
 
 
 def events_scheduled(env: simpy.Environment) -> int:

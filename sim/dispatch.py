@@ -45,29 +45,29 @@ class Dispatcher:
         """Re-read which apps each driver runs (adoption changes them between days)."""
         masks = self.world.pop.driver_app_mask
         apps = [[p for p in range(len(self.platforms)) if m >> p & 1] for m in masks]
+        idle = []
         if self.apps_of and apps != self.apps_of:
             idle = [d for d, x in enumerate(self.in_index) if x]
             for d in idle:
                 self.take(d)
-            self.apps_of = apps
-            for d in idle:
-                self.add_idle(d)
         self.apps_of = apps
+        # The indices a driver sits in while idle: all drivers', then his apps'.
+        self.indices_of = [[self.idle_any, *(self.idle_app[p] for p in a)] for a in apps]
+        for d in idle:
+            self.add_idle(d)
 
     def add_idle(self, d: int) -> None:
         node = self.world.fleet.node[d]
-        self.idle_any.add(d, node)
-        for p in self.apps_of[d]:
-            self.idle_app[p].add(d, node)
+        for index in self.indices_of[d]:
+            index.add(d, node)
         self.in_index[d] = True
 
     def take(self, d: int) -> None:
         """Remove driver ``d`` from every idle index (he was matched or went off duty)."""
         if self.in_index[d]:
             node = self.world.fleet.node[d]
-            self.idle_any.remove(d, node)
-            for p in self.apps_of[d]:
-                self.idle_app[p].remove(d, node)
+            for index in self.indices_of[d]:
+                index.remove(d, node)
             self.in_index[d] = False
 
     def request(self, ride) -> None:

@@ -184,10 +184,6 @@ class World:
             # Every list has the chunk's length; strict would draw one id past the end.
             yield from zip(t, rides, strict=False)
 
-    def _arrive(self, ride: Ride) -> None:
-        self.stats.requests += 1
-        self.dispatch.request(ride)
-
     def shift(self, index: int, windows: list[tuple[float, float]]):
         env = self.env
         members = self.fleet.members(index)
@@ -352,7 +348,8 @@ class World:
         env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
         env.process(self.days.clock())
         with _fewer_collections():
-            run_until(self.env, self.duration, self._requests(), self._arrive)
+            self.stats.requests = run_until(self.env, self.duration, self._requests(),
+                                            self.dispatch.request)
         self.days.close(self.duration)
         self._close_open_rides()
         self.log.close()

@@ -65,9 +65,12 @@ class RideLog:
         """A completed ride: every column but t_abandon, in order; free_ride last, 0 (the
         lottery's ``mark_free`` relies on it)."""
         if self._file is not None:
+            lines = self.lines
             if lottery:
-                self._lottery[fields[0]] = len(self.lines)
-            self._append(self._completed % fields)
+                self._lottery[fields[0]] = len(lines)
+            lines.append(self._completed % fields)
+            if len(lines) >= self.chunk and not self.hold:
+                self.flush()
 
     def abandoned(self, fields: tuple) -> None:
         """An abandoned ride: the columns of ``ABANDONED_FIELDS``, in order."""

@@ -37,6 +37,7 @@ class ActivePolicy:
     total_budget_fen: int | None
     daily_budget_fen: int | None
     free_rides_per_day: float  # scaled by the sample; fractions carry over to later days
+    fixed_fen: int | None = None  # the amount of a fixed-amount policy
     lottery_carry: float = 0.0
     spent_fen: int = 0
     spent_by_day: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
@@ -79,6 +80,8 @@ class PolicyBook:
                 total_budget_fen=_scaled(p.budget.total_yuan, sample),
                 daily_budget_fen=_scaled(p.budget.daily_yuan, sample),
                 free_rides_per_day=p.daily_free_rides * sample,
+                fixed_fen=None if isinstance(p.amount_yuan, AmountRange)
+                else yuan_to_fen(p.amount_yuan),
             )
             for p in specs
         ]
@@ -91,6 +94,7 @@ class PolicyBook:
         self._edges = sorted({t for p in self.policies for t in (p.start_s, p.end_s)})
         self._offers: dict[tuple[str, int], list[float]] = {}
         self._live: dict[tuple, list[ActivePolicy]] = {}
+        self._plans: dict[tuple, tuple[list[ActivePolicy], ...]] = {}
 
     def rider_offers(self, platform: str, t: float) -> list[float]:
         """``offer_yuan`` for every rail at once, cached between window edges."""
@@ -126,32 +130,42 @@ class PolicyBook:
             ]
         return got
 
+    def plan(self, rail: int, platform: str, t: float) -> tuple[list[ActivePolicy], ...]:
+        """The rider, driver and lottery policies (``live``) of one ride at once."""
+        key = (rail, platform, bisect_right(self._edges, t))
+        got = self._plans.get(key)
+        if got is None:
+            got = self._plans[key] = tuple(self.live(rail, side, platform, t)
+                                           for side in ("rider", "driver", "lottery"))
+        return got
+
+    def grant(self, p: ActivePolicy, user: int, t: float, day: int) -> int:
+        """Fen that live policy ``p`` pays ``user`` for one ride, caps and budgets applied
+        (0: none)."""
+        cap = p.spec.per_user_daily_cap
+        if cap is not None:
+            if day != p.uses_day:  # a new day: yesterday's counts are done with
+                p.uses.clear()
+                p.uses_day = day
+            if p.uses.get(user, 0) >= cap:
+                return 0
+        fen = p.fixed_fen
+        if fen is None:
+            amount = p.spec.amount_yuan
+            fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
+        if not fen or not self._within_budget(p, day, fen):
+            return 0
+        if cap is not None:
+            n = p.uses[user] = p.uses.get(user, 0) + 1
+            p.most_uses = max(p.most_uses, n)
+        self._spend(p, day, fen, t)
+        return fen
+
     def pay(self, rail: int, side: str, platform: str, user: int, t: float,
             day: int) -> list[tuple[ActivePolicy, int]]:
         """Amounts (fen) each active policy pays ``user`` for one ride, caps and budgets applied."""
-        out = []
-        for p in self.live(rail, side, platform, t):
-            cap = p.spec.per_user_daily_cap
-            if cap is not None:
-                if day != p.uses_day:  # a new day: yesterday's counts are done with
-                    p.uses.clear()
-                    p.uses_day = day
-                if p.uses.get(user, 0) >= cap:
-                    continue
-            amount = p.spec.amount_yuan
-            if isinstance(amount, AmountRange):
-                fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
-            else:
-                fen = yuan_to_fen(amount)
-            if not self._within_budget(p, day, fen):
-                continue
-            if fen:
-                if cap is not None:
-                    n = p.uses[user] = p.uses.get(user, 0) + 1
-                    p.most_uses = max(p.most_uses, n)
-                self._spend(p, day, fen, t)
-                out.append((p, fen))
-        return out
+        return [(p, fen) for p in self.live(rail, side, platform, t)
+                if (fen := self.grant(p, user, t, day))]
 
     def _within_budget(self, p: ActivePolicy, day: int, fen: int) -> bool:
         if p.total_budget_fen is not None and p.spent_fen + fen > p.total_budget_fen:
@@ -164,10 +178,6 @@ class PolicyBook:
         p.paid_rides += 1
         p.first_paid_s = min(p.first_paid_s, t)
         p.last_paid_s = max(p.last_paid_s, t)
-
-    def lottery_eligible(self, rail: int, platform: str, t: float) -> list[ActivePolicy]:
-        """Lottery policies a ride paid on ``rail`` at ``t`` takes part in."""
-        return self.live(rail, "lottery", platform, t)
 
     def draw_free_rides(self, p: ActivePolicy, day: int,
                         eligible: list[tuple[int, int, float]],

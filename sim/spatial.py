@@ -87,9 +87,9 @@ class NodeIndex:
         at = self.at
         if len(self.occupied) > FEW_NODES:
             nodes, secs, complete = self.order(node)
-            for v, s in zip(nodes, secs, strict=True):
+            for v in nodes:
                 if at[v]:
-                    return next(iter(at[v])), s
+                    return next(iter(at[v])), secs[nodes.index(v)]
             if complete:
                 return None
         occupied = sorted(self.occupied)

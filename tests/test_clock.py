@@ -81,7 +81,8 @@ def test_requests_merge_after_events_due_by_their_time_and_stop_at_until() -> No
     call_in(env, 2.0, seen.append, "call@2")
     call_in(env, 4.0, seen.append, "call@4")  # exactly at until: left, as env.run leaves it
     requests = [(1.0, "a"), (2.0, "b"), (3.5, "c"), (4.0, "d")]
-    run_until(env, 4.0, iter(requests), lambda req: seen.append((env.now, req)))
+    served = run_until(env, 4.0, iter(requests), lambda req: seen.append((env.now, req)))
+    assert served == 3
     assert seen == [(1.0, "a"), "call@2", (2.0, "b"), (3.5, "c")]
     assert env.now == 4.0 and len(env._queue) == 1
 
