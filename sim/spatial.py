@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 NEAREST_FIRST = 32  # nodes a search walks in Python before it reads all occupied at once
-FEW_NODES = 8  # ids on at most this many nodes: read them all rather than walk
+FEW_IDS = 8  # at most this many ids: read them all rather than walk
 
 
 class NearestNodes:
@@ -55,21 +55,22 @@ class NodeIndex:
     """Ids at nodes; ``nearest`` returns the oldest id at the nearest node holding any.
 
     The search walks the node's nearest nodes (``NearestNodes``) until one holds an id.
-    When ids sit on only a few nodes, or none of the nearest nodes holds one while more
-    are within the limit, it reads the seconds to every occupied node at once instead,
-    which picks the same node the walk would: the least (seconds, node id).
+    With only a few ids, or when none of the nearest nodes holds one while more are within
+    the limit, it reads the seconds to every occupied node at once instead, which picks
+    the same node the walk would: the least (seconds, node id).
     """
 
     def __init__(self, n: int, order: NearestNodes) -> None:
         self.at: list[dict[int, None]] = [{} for _ in range(n)]
-        self.occupied: dict[int, None] = {}  # nodes holding at least one id
+        self._occupied = bytearray(n)  # 1 where a node holds an id; numpy reads it as is
+        self._occupied_np = np.frombuffer(self._occupied, dtype=np.bool_)
         self.order = order
         self.count = 0
 
     def add(self, key: int, node: int) -> None:
         bucket = self.at[node]
         if not bucket:
-            self.occupied[node] = None
+            self._occupied[node] = 1
         bucket[key] = None
         self.count += 1
 
@@ -77,7 +78,7 @@ class NodeIndex:
         bucket = self.at[node]
         del bucket[key]
         if not bucket:
-            del self.occupied[node]
+            self._occupied[node] = 0
         self.count -= 1
 
     def nearest(self, node: int) -> tuple[int, float] | None:
@@ -85,15 +86,15 @@ class NodeIndex:
         if not self.count:
             return None
         at = self.at
-        if len(self.occupied) > FEW_NODES:
+        if self.count > FEW_IDS:
             nodes, secs, complete = self.order(node)
             for v in nodes:
                 if at[v]:
                     return next(iter(at[v])), secs[nodes.index(v)]
             if complete:
                 return None
-        occupied = sorted(self.occupied)
-        secs = self.order.row(node).take(occupied)
+        occupied = self._occupied_np.nonzero()[0]
+        secs = self.order.row(node)[occupied]
         i = int(secs.argmin())  # the first of equal times: the lowest node id
         if secs[i] > self.order.limit:
             return None
