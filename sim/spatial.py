@@ -8,16 +8,28 @@ a batch or a broadcast).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-NEAREST_FIRST = 32  # nodes a search walks in Python before it reads all occupied at once
+NEAREST_FIRST = 32  # nodes a search walks one by one in Python
+NEAREST_FAR = 256  # nodes it then checks at once with numpy, before reading all occupied
 FEW_IDS = 8  # at most this many ids: read them all rather than walk
 
 
+class Nearby(NamedTuple):
+    """A node's nearest nodes within the limit, in order of (seconds, node id)."""
+
+    first: list[int]  # the first NEAREST_FIRST, for a walk in Python
+    first_secs: list[float]
+    first_all: bool  # no other node is within the limit
+    far: np.ndarray  # the first NEAREST_FAR, for one numpy check
+    far_secs: np.ndarray
+    far_all: bool
+
+
 class NearestNodes:
-    """For each node, the nodes within ``limit`` seconds of it in order of (seconds, node
-    id), the first ``NEAREST_FIRST`` of them, built when first asked and kept.
+    """Each node's ``Nearby`` nodes, built when first asked and kept.
 
     ``row(node)`` gives the seconds between ``node`` and every node, in the direction the
     index searches (drivers toward a rider, or a driver toward riders).
@@ -27,37 +39,39 @@ class NearestNodes:
         self.row = row
         self.limit = limit
         self._ids = np.arange(n, dtype=np.int64)
-        self._lists: list[tuple[list[int], list[float], bool] | None] = [None] * n
+        self._near: list[Nearby | None] = [None] * n
 
-    def __call__(self, node: int) -> tuple[list[int], list[float], bool]:
-        """(nodes, seconds, complete): complete when no other node is within the limit."""
-        got = self._lists[node]
+    def __call__(self, node: int) -> Nearby:
+        got = self._near[node]
         if got is None:
-            got = self._lists[node] = self._build(node)
+            got = self._near[node] = self._build(node)
         return got
 
-    def _build(self, node: int) -> tuple[list[int], list[float], bool]:
+    def _build(self, node: int) -> Nearby:
         row = self.row(node)
         key = row.astype(np.int64) * len(row) + self._ids  # unique: ties go to the lower id
-        first = NEAREST_FIRST
-        if len(key) > first:
-            pick = np.argpartition(key, first)[:first]
+        if len(key) > NEAREST_FAR:
+            pick = np.argpartition(key, NEAREST_FAR)[:NEAREST_FAR]
             pick = pick[np.argsort(key[pick])]
         else:
             pick = np.argsort(key)
-        secs = row[pick].astype(np.float64)
-        within = secs <= self.limit
-        complete = len(row) <= first or not within.all()
-        return pick[within].tolist(), secs[within].tolist(), complete
+        secs = row[pick]
+        within = int(np.count_nonzero(secs <= self.limit))  # a prefix: secs are sorted
+        far_all = len(row) <= NEAREST_FAR or within < NEAREST_FAR
+        first = min(within, NEAREST_FIRST)
+        return Nearby(pick[:first].tolist(), secs[:first].astype(np.float64).tolist(),
+                      far_all and first == within, pick[:within].astype(np.intp),
+                      secs[:within], far_all)
 
 
 class NodeIndex:
     """Ids at nodes; ``nearest`` returns the oldest id at the nearest node holding any.
 
-    The search walks the node's nearest nodes (``NearestNodes``) until one holds an id.
-    With only a few ids, or when none of the nearest nodes holds one while more are within
-    the limit, it reads the seconds to every occupied node at once instead, which picks
-    the same node the walk would: the least (seconds, node id).
+    The search walks the node's nearest nodes (``NearestNodes``) until one holds an id:
+    the first few one by one, the next ones in one numpy check of their flags. With only
+    a few ids, or when none of those nodes holds one while more are within the limit, it
+    reads the seconds to every occupied node at once instead. Every way picks the least
+    (seconds, node id).
     """
 
     def __init__(self, n: int, order: NearestNodes) -> None:
@@ -87,11 +101,19 @@ class NodeIndex:
             return None
         at = self.at
         if self.count > FEW_IDS:
-            nodes, secs, complete = self.order(node)
-            for v in nodes:
-                if at[v]:
-                    return next(iter(at[v])), secs[nodes.index(v)]
-            if complete:
+            near = self.order(node)
+            if self.count * 8 >= len(at):  # dense enough for a short walk
+                nodes = near.first
+                for v in nodes:
+                    if at[v]:
+                        return next(iter(at[v])), near.first_secs[nodes.index(v)]
+                if near.first_all:
+                    return None
+            hits = self._occupied_np[near.far]
+            j = int(hits.argmax())
+            if hits[j]:
+                return next(iter(at[near.far[j]])), float(near.far_secs[j])
+            if near.far_all:
                 return None
         occupied = self._occupied_np.nonzero()[0]
         secs = self.order.row(node)[occupied]

@@ -8,9 +8,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from sim import spatial
 from sim.city import build_city
 from sim.schema import GraphmlCity, GridCity, RingRadialCity
-from sim.spatial import NEAREST_FIRST, NodeIndex
+from sim.spatial import NodeIndex
 
 
 def _one_way_grid(tmp_path: Path) -> str:
@@ -57,14 +58,17 @@ def test_times_from_all_is_every_pairwise_time(tmp_path: Path, kind: str, matrix
 @pytest.mark.parametrize("kind", sorted(CITIES))
 @pytest.mark.parametrize("toward", [True, False])
 def test_nearest_is_the_least_time_then_node_then_age(tmp_path: Path, kind: str, matrix: bool,
-                                                      toward: bool) -> None:
-    """Sparse and dense, with ids coming and going: the walk over the nearest nodes and
-    the read of every occupied node both pick what a scan of all ids picks."""
+                                                      toward: bool, monkeypatch) -> None:
+    """Sparse and dense, with ids coming and going: the walk over the nearest nodes, the
+    check of the farther ones and the read of every occupied node all pick what a scan of
+    all ids picks."""
+    monkeypatch.setattr(spatial, "NEAREST_FIRST", 4)  # small cities, every stage in use
+    monkeypatch.setattr(spatial, "NEAREST_FAR", 16)
     spec = CITIES[kind](tmp_path)
     if not matrix:
         spec = spec.model_copy(update={"max_matrix_nodes": 1})
     c = build_city(spec, cache_dir=tmp_path / "cache")
-    assert c.n > 2 * NEAREST_FIRST
+    assert c.n > 4 * spatial.NEAREST_FAR
     limit = float(np.median(c.times_to(0)))
     index = NodeIndex(c.n, c.nearest_nodes(toward, limit))
     rng = np.random.default_rng(11)
@@ -94,6 +98,14 @@ def test_nearest_is_the_least_time_then_node_then_age(tmp_path: Path, kind: str,
         assert index.count == len(where)
         for probe in rng.integers(0, c.n, 25).tolist():
             assert index.nearest(probe) == brute(probe), (size, probe)
+    # Many ids, all on the nodes farthest from node 0: past both walks from near it.
+    far = np.argsort(c.times_to(0) if toward else c.times_from_all(0))[-3:].tolist()
+    for node in far * 4:
+        index.add(added, node)
+        where[added] = node
+        added += 1
+    for probe in [0, *np.argsort(c.times_to(0))[:10].tolist()]:
+        assert index.nearest(probe) == brute(probe), ("far", probe)
 
 
 def test_symmetric_cities_share_one_order(tmp_path: Path) -> None:
