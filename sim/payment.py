@@ -10,7 +10,6 @@ network falls back to cash (seed: Alipay's barcode works offline, WeChat Pay did
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -59,12 +58,9 @@ def fare_fen(dist_m: float, ride_s: float, tariff) -> int:
     return fares_fen([dist_m], [ride_s], tariff)[0]
 
 
-class Checkout(NamedTuple):
-    """The outcome of a rail choice: who is paid how, and when the driver is free."""
-
-    rail: int
-    seconds: float
-    failed: bool  # a mobile payment failed and the rider paid cash instead
+Checkout = tuple[int, float, bool]
+"""The outcome of a rail choice: the rail paid with, the seconds paying took, and whether
+a mobile payment failed and the rider paid cash instead."""
 
 
 class Chooser:
@@ -96,7 +92,7 @@ class Chooser:
     def choose(self, options: int, offers: list[float], habit: list[float]) -> Checkout:
         """Pick a rail among the bits of ``options`` (bit 0, cash, always set)."""
         if options == 1:
-            return Checkout(CASH, self.checkout_s(CASH), False)
+            return CASH, self.checkout_s(CASH), False
         idx = self._rails_in.get(options)
         if idx is None:
             idx = self._rails_in[options] = [j for j in range(self.n) if options >> j & 1]
@@ -105,5 +101,5 @@ class Chooser:
         rail = idx[logit_choice(v, self.uniform())]
         seconds = self.checkout_s(rail)
         if self.fail[rail] and self.uniform() < self.fail[rail]:
-            return Checkout(CASH, seconds + self.checkout_s(CASH), True)
-        return Checkout(rail, seconds, False)
+            return CASH, seconds + self.checkout_s(CASH), True
+        return rail, seconds, False

@@ -38,6 +38,8 @@ class ActivePolicy:
     daily_budget_fen: int | None
     free_rides_per_day: float  # scaled by the sample; fractions carry over to later days
     fixed_fen: int | None = None  # the amount of a fixed-amount policy
+    cap: int | None = None  # rides paid per user and day (the spec's per_user_daily_cap)
+    budgeted: bool = False  # a total or daily budget applies
     lottery_carry: float = 0.0
     spent_fen: int = 0
     spent_by_day: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
@@ -82,6 +84,8 @@ class PolicyBook:
                 free_rides_per_day=p.daily_free_rides * sample,
                 fixed_fen=None if isinstance(p.amount_yuan, AmountRange)
                 else yuan_to_fen(p.amount_yuan),
+                cap=p.per_user_daily_cap,
+                budgeted=p.budget.total_yuan is not None or p.budget.daily_yuan is not None,
             )
             for p in specs
         ]
@@ -142,7 +146,7 @@ class PolicyBook:
     def grant(self, p: ActivePolicy, user: int, t: float, day: int) -> int:
         """Fen that live policy ``p`` pays ``user`` for one ride, caps and budgets applied
         (0: none)."""
-        cap = p.spec.per_user_daily_cap
+        cap = p.cap
         if cap is not None:
             if day != p.uses_day:  # a new day: yesterday's counts are done with
                 p.uses.clear()
@@ -153,11 +157,12 @@ class PolicyBook:
         if fen is None:
             amount = p.spec.amount_yuan
             fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
-        if not fen or not self._within_budget(p, day, fen):
+        if not fen or (p.budgeted and not self._within_budget(p, day, fen)):
             return 0
         if cap is not None:
             n = p.uses[user] = p.uses.get(user, 0) + 1
-            p.most_uses = max(p.most_uses, n)
+            if n > p.most_uses:
+                p.most_uses = n
         self._spend(p, day, fen, t)
         return fen
 
@@ -176,8 +181,10 @@ class PolicyBook:
         p.spent_fen += fen
         p.spent_by_day[day] += fen
         p.paid_rides += 1
-        p.first_paid_s = min(p.first_paid_s, t)
-        p.last_paid_s = max(p.last_paid_s, t)
+        if t < p.first_paid_s:
+            p.first_paid_s = t
+        if t > p.last_paid_s:
+            p.last_paid_s = t
 
     def draw_free_rides(self, p: ActivePolicy, day: int,
                         eligible: list[tuple[int, int, float]],
