@@ -42,6 +42,7 @@ def main() -> None:
     sets = [x for s in args.set for x in ("--set", s)]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
+        # The model is this process's first child, so the children's peak memory is its.
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, _ = _child([sys.executable, "run_sim.py", "run", args.scenario, "--quiet",
                           "--out", str(out), *sets])

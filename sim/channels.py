@@ -42,8 +42,12 @@ class _Queue:
         self.city = self.world.city
         self.index = index
         self.limit = self.world.scenario.dispatch.max_pickup_s
-        self.waiting = CellIndex(self.city)
+        self.waiting = self.waiting_index()
         self.waiting_rides: dict[int, object] = {}
+
+    def waiting_index(self) -> CellIndex | NodeIndex:
+        """The index of this matcher's waiting riders."""
+        return CellIndex(self.city)
 
     def enqueue(self, ride) -> None:
         self.waiting.add(ride.id, ride.origin)
@@ -67,8 +71,8 @@ class NearestIdle(_Queue):
 
     A request no driver can reach within ``max_pickup_s`` waits; a driver who becomes idle
     takes the waiting request he reaches soonest. Both are exact by road: equally near
-    nodes go by node id, and at one node the longest idle driver or the oldest request
-    goes first.
+    nodes go by node id, and at one node the driver or request indexed there first goes
+    first (the oldest request; a driver re-indexed when apps change counts as new).
     """
 
     @staticmethod
@@ -79,7 +83,10 @@ class NearestIdle(_Queue):
 
     def __init__(self, dispatcher, platform: int) -> None:
         super().__init__(dispatcher, dispatcher.idle_app[platform])
-        self.waiting = NodeIndex(self.city.n, self.city.nearest_nodes(False, self.limit))
+
+    def waiting_index(self) -> NodeIndex:
+        """Waiting riders, searched by time from a freed driver."""
+        return NodeIndex(self.city.n, self.city.nearest_nodes(False, self.limit))
 
     def request(self, ride) -> None:
         found = self.index.nearest(ride.origin)

@@ -34,7 +34,10 @@ BATCH_ELEMS = 1 << 21  # destinations x nodes per all-pairs batch: bounds peak m
 ROW_CACHE_BYTES = 256 << 20
 MAX_CELLS = 4_000_000
 NEAR_RINGS = 6  # rings a candidate search usually needs; farther ones on demand
-MIN_EDGE_S = 1e-3  # csgraph must never see a zero weight (it would read as no edge)
+# Edge times are whole milliseconds (at least 1: csgraph reads a zero weight as no edge),
+# so a path's time is an integer sum, exact in any order: searches from either end and
+# both modes give the same seconds.
+EDGE_MS = 1000.0
 
 
 def build_city(spec: CitySpec, cache_dir: Path | None = None) -> City:
@@ -126,7 +129,7 @@ class City:
         # whole centimetres: integer sums are exact in any order, so both modes agree exactly
         self._edge_cm = np.rint(e[order, 3] * 100).astype(np.int64)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
-        times = np.maximum(e[order, 2], MIN_EDGE_S)
+        times = np.maximum(np.rint(e[order, 2] * EDGE_MS), 1.0)
         self._fwd = sparse.csr_matrix((times, v[order], indptr), shape=(n, n))
         self._rev = self._fwd.T.tocsr()
         h = hashlib.sha256(FORMAT)
@@ -137,7 +140,8 @@ class City:
         self._init_units()
         self._T: np.ndarray | None = None
         self._D: np.ndarray | None = None
-        self._rows: OrderedDict[tuple[int, bool | None], tuple] = OrderedDict()  # None: from
+        # Rows of the fallback mode: (dst, full) toward dst, bounded or not; (src, None) from src.
+        self._rows: OrderedDict[tuple[int, bool | None], tuple] = OrderedDict()
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         self._nearest: dict[tuple[bool, float], NearestNodes] = {}
@@ -217,18 +221,19 @@ class City:
         A fastest path takes at most t(a,0) + t(0,b) seconds and covers at most that many
         seconds at the fastest edge speed, so two Dijkstras from node 0 bound every trip.
         """
-        out = csgraph.dijkstra(self._fwd, indices=0).max()
-        back = csgraph.dijkstra(self._rev, indices=0).max()
-        speed = float((self._edge_cm / 100 / self._fwd.data).max(initial=0.0))
+        out = csgraph.dijkstra(self._fwd, indices=0).max() / EDGE_MS
+        back = csgraph.dijkstra(self._rev, indices=0).max() / EDGE_MS
+        speed = float((self._edge_cm / 100 / (self._fwd.data / EDGE_MS)).max(initial=0.0))
         short = (out + back) * speed < 10.0 * 65000
         self._dist_dtype, self._dist_scale = (np.uint16, 10.0) if short else (np.uint32, 1.0)
 
     def _solve(self, dst: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
         """uint16 seconds from every node to each dst, and the next hop toward dst."""
         d, pred = csgraph.dijkstra(
-            self._rev, directed=True, indices=dst, return_predecessors=True, limit=limit
+            self._rev, directed=True, indices=dst, return_predecessors=True,
+            limit=limit * EDGE_MS
         )
-        return _quantise(d, 1.0, np.uint16), pred
+        return _quantise(d, EDGE_MS, np.uint16), pred
 
     def _lengths(self, pred: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """Metres along each fastest path, by pointer doubling over the next-hop tree."""
@@ -340,25 +345,17 @@ class City:
             return self._T[dst]
         return self._row(dst)[0]
 
-    def times_from(self, src: int, dsts: list[int]) -> np.ndarray:
-        """Seconds from ``src`` to each of ``dsts``: a row read where the matrix is
-        symmetric, else one column gather."""
-        if self._T_from is not None:
-            return self._T_from[src].take(dsts)
-        if self._T is not None:
-            return self._T[dsts, src]
-        return np.array([self.time_s(src, d) for d in dsts])
-
     def times_from_all(self, src: int) -> np.ndarray:
-        """uint16 seconds from src to every node (a forward search without a matrix)."""
+        """uint16 seconds from src to every node. Without a matrix, one forward search
+        bounded as ``times_to``'s: nodes beyond ``FALLBACK_LIMIT_S`` read 65535."""
         if self._T_from is not None:
             return self._T_from[src]
         if self._T is not None:
             return self._T[:, src]
         row = self._rows.get((src, None))
         if row is None:
-            d = csgraph.dijkstra(self._fwd, indices=[src], limit=FALLBACK_LIMIT_S)
-            row = self._rows[(src, None)] = (_quantise(d, 1.0, np.uint16)[0], None)
+            d = csgraph.dijkstra(self._fwd, indices=[src], limit=FALLBACK_LIMIT_S * EDGE_MS)
+            row = self._rows[(src, None)] = (_quantise(d, EDGE_MS, np.uint16)[0], None)
             if len(self._rows) > self._row_cap:
                 self._rows.popitem(last=False)
         return row[0]

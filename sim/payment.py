@@ -58,7 +58,7 @@ def fare_fen(dist_m: float, ride_s: float, tariff) -> int:
     return fares_fen([dist_m], [ride_s], tariff)[0]
 
 
-Checkout = tuple[int, float, bool]
+RailChoice = tuple[int, float, bool]
 """The outcome of a rail choice: the rail paid with, the seconds paying took, and whether
 a mobile payment failed and the rider paid cash instead."""
 
@@ -89,7 +89,7 @@ class Chooser:
             return 0.0
         return mean * math.exp(sigma * self.normal() - half) if sigma else mean
 
-    def choose(self, options: int, offers: list[float], habit: list[float]) -> Checkout:
+    def choose(self, options: int, offers: list[float], habit: list[float]) -> RailChoice:
         """Pick a rail among the bits of ``options`` (bit 0, cash, always set)."""
         if options == 1:
             return CASH, self.checkout_s(CASH), False

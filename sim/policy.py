@@ -97,7 +97,6 @@ class PolicyBook:
         # Offers change only where a window opens or closes: cache them per segment.
         self._edges = sorted({t for p in self.policies for t in (p.start_s, p.end_s)})
         self._offers: dict[tuple[str, int], list[float]] = {}
-        self._live: dict[tuple, list[ActivePolicy]] = {}
         self._plans: dict[tuple, tuple[list[ActivePolicy], ...]] = {}
 
     def rider_offers(self, platform: str, t: float) -> list[float]:
@@ -121,31 +120,26 @@ class PolicyBook:
                 total += p.mean_fen()
         return total / 100.0
 
-    def live(self, rail: int, side: str, platform: str, t: float) -> list[ActivePolicy]:
-        """Policies of ``rail`` and ``side`` that apply to a ride through ``platform`` at
-        ``t`` (side "lottery": the free-ride draws), cached between window edges."""
-        key = (rail, side, platform, bisect_right(self._edges, t))
-        got = self._live.get(key)
-        if got is None:
-            pool = self.lotteries if side == "lottery" else self.by_rail.get((rail, side), ())
-            got = self._live[key] = [
-                p for p in pool if p.rail == rail and p.active(t)
-                and (p.spec.platform is None or p.spec.platform == platform)
-            ]
-        return got
-
     def plan(self, rail: int, platform: str, t: float) -> tuple[list[ActivePolicy], ...]:
-        """The rider, driver and lottery policies (``live``) of one ride at once."""
+        """The rider, driver and lottery policies that apply to one ride paid on ``rail`` at
+        ``t`` and hailed through ``platform`` ("" for none), cached between window edges."""
         key = (rail, platform, bisect_right(self._edges, t))
         got = self._plans.get(key)
         if got is None:
-            got = self._plans[key] = tuple(self.live(rail, side, platform, t)
-                                           for side in ("rider", "driver", "lottery"))
+            def applies(p: ActivePolicy) -> bool:
+                return p.rail == rail and p.active(t) and (
+                    p.spec.platform is None or p.spec.platform == platform)
+
+            got = self._plans[key] = (
+                [p for p in self.by_rail.get((rail, "rider"), ()) if applies(p)],
+                [p for p in self.by_rail.get((rail, "driver"), ()) if applies(p)],
+                [p for p in self.lotteries if applies(p)],
+            )
         return got
 
     def grant(self, p: ActivePolicy, user: int, t: float, day: int) -> int:
-        """Fen that live policy ``p`` pays ``user`` for one ride, caps and budgets applied
-        (0: none)."""
+        """Fen that policy ``p`` (of the ride's ``plan``) pays ``user`` for one ride, caps and
+        budgets applied (0: none)."""
         cap = p.cap
         if cap is not None:
             if day != p.uses_day:  # a new day: yesterday's counts are done with
@@ -165,12 +159,6 @@ class PolicyBook:
                 p.most_uses = n
         self._spend(p, day, fen, t)
         return fen
-
-    def pay(self, rail: int, side: str, platform: str, user: int, t: float,
-            day: int) -> list[tuple[ActivePolicy, int]]:
-        """Amounts (fen) each active policy pays ``user`` for one ride, caps and budgets applied."""
-        return [(p, fen) for p in self.live(rail, side, platform, t)
-                if (fen := self.grant(p, user, t, day))]
 
     def _within_budget(self, p: ActivePolicy, day: int, fen: int) -> bool:
         if p.total_budget_fen is not None and p.spent_fen + fen > p.total_budget_fen:
@@ -223,9 +211,8 @@ class PolicyBook:
                 over = {d: s for d, s in p.spent_by_day.items() if s > p.daily_budget_fen}
                 if over:
                     raise PolicyError(f"policy {p.id}: daily budget exceeded on days {over}")
-            cap = p.spec.per_user_daily_cap
-            if cap is not None and p.most_uses > cap:
-                raise PolicyError(f"policy {p.id}: a user was paid more than {cap} times a day")
+            if p.cap is not None and p.most_uses > p.cap:
+                raise PolicyError(f"policy {p.id}: a user was paid more than {p.cap} times a day")
 
 
 def _scaled(yuan: float | None, sample: float) -> int | None:

@@ -7,6 +7,7 @@ a batch or a broadcast).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -15,21 +16,23 @@ import numpy as np
 NEAREST_FIRST = 32  # nodes a search walks one by one in Python
 NEAREST_FAR = 256  # nodes it then checks at once with numpy, before reading all occupied
 FEW_IDS = 8  # at most this many ids: read them all rather than walk
+NEARBY_BYTES = 3 << 10  # about what one node's Nearby holds
+NEARBY_CACHE_BYTES = 256 << 20  # past this, the oldest built are dropped (huge cities)
 
 
 class Nearby(NamedTuple):
     """A node's nearest nodes within the limit, in order of (seconds, node id)."""
 
     first: list[int]  # the first NEAREST_FIRST, for a walk in Python
-    first_secs: list[float]
     first_all: bool  # no other node is within the limit
-    far: np.ndarray  # the first NEAREST_FAR, for one numpy check
-    far_secs: np.ndarray
+    far: np.ndarray  # the first NEAREST_FAR (the first ones again), for one numpy check
+    far_secs: np.ndarray  # their seconds
     far_all: bool
 
 
 class NearestNodes:
-    """Each node's ``Nearby`` nodes, built when first asked and kept.
+    """Each node's ``Nearby`` nodes, built when first asked and kept (in a city too big to
+    keep them all in ``NEARBY_CACHE_BYTES``, the oldest built are dropped first).
 
     ``row(node)`` gives the seconds between ``node`` and every node, in the direction the
     index searches (drivers toward a rider, or a driver toward riders).
@@ -40,11 +43,18 @@ class NearestNodes:
         self.limit = limit
         self._ids = np.arange(n, dtype=np.int64)
         self._near: list[Nearby | None] = [None] * n
+        cap = NEARBY_CACHE_BYTES // NEARBY_BYTES
+        self._built: deque[int] | None = deque() if n > cap else None
+        self._cap = cap
 
     def __call__(self, node: int) -> Nearby:
         got = self._near[node]
         if got is None:
             got = self._near[node] = self._build(node)
+            if self._built is not None:
+                self._built.append(node)
+                if len(self._built) > self._cap:
+                    self._near[self._built.popleft()] = None
         return got
 
     def _build(self, node: int) -> Nearby:
@@ -59,19 +69,18 @@ class NearestNodes:
         within = int(np.count_nonzero(secs <= self.limit))  # a prefix: secs are sorted
         far_all = len(row) <= NEAREST_FAR or within < NEAREST_FAR
         first = min(within, NEAREST_FIRST)
-        return Nearby(pick[:first].tolist(), secs[:first].astype(np.float64).tolist(),
-                      far_all and first == within, pick[:within].astype(np.intp),
-                      secs[:within], far_all)
+        return Nearby(pick[:first].tolist(), far_all and first == within,
+                      pick[:within].astype(np.int32), secs[:within], far_all)
 
 
 class NodeIndex:
     """Ids at nodes; ``nearest`` returns the oldest id at the nearest node holding any.
 
     The search walks the node's nearest nodes (``NearestNodes``) until one holds an id:
-    the first few one by one, the next ones in one numpy check of their flags. With only
-    a few ids, or when none of those nodes holds one while more are within the limit, it
-    reads the seconds to every occupied node at once instead. Every way picks the least
-    (seconds, node id).
+    the first few one by one (skipped when ids are too sparse to meet early), the next
+    ones in one numpy check of their flags. With only a few ids, or when none of those
+    nodes holds one while more are within the limit, it reads the seconds to every
+    occupied node at once instead. Every way picks the least (seconds, node id).
     """
 
     def __init__(self, n: int, order: NearestNodes) -> None:
@@ -106,7 +115,7 @@ class NodeIndex:
                 nodes = near.first
                 for v in nodes:
                     if at[v]:
-                        return next(iter(at[v])), near.first_secs[nodes.index(v)]
+                        return next(iter(at[v])), float(near.far_secs[nodes.index(v)])
                 if near.first_all:
                     return None
             hits = self._occupied_np[near.far]

@@ -28,29 +28,37 @@ def book(**kw) -> PolicyBook:
     return PolicyBook([SubsidyPolicy(**spec)], START, RAILS, np.random.default_rng(0))
 
 
+def paid(b: PolicyBook, rail: int, side: str, platform: str, user: int, t: float,
+         day: int) -> list[int]:
+    """What the cashier grants one ride on one side: fen per policy that pays."""
+    riders, drivers, _ = b.plan(rail, platform, t)
+    return [fen for p in (riders if side == "rider" else drivers)
+            if (fen := b.grant(p, user, t, day))]
+
+
 def test_window_is_half_open_at_midnight():
     b = book()
     end = 2 * 86400  # 2014-01-01 00:00 in run seconds from 2013-12-30
-    assert [fen for _, fen in b.pay(1, "rider", "kuaidi", 7, end - 1, 1)] == [500]
-    assert b.pay(1, "rider", "kuaidi", 8, end, 2) == []
+    assert paid(b, 1, "rider", "kuaidi", 7, end - 1, 1) == [500]
+    assert paid(b, 1, "rider", "kuaidi", 8, end, 2) == []
     b2 = book(extended_to=datetime(2014, 1, 20))
-    assert [fen for _, fen in b2.pay(1, "rider", "kuaidi", 8, end, 2)] == [500]
+    assert paid(b2, 1, "rider", "kuaidi", 8, end, 2) == [500]
 
 
 def test_other_rail_side_or_platform_gets_nothing():
     b = book(platform="kuaidi")
-    assert b.pay(2, "rider", "kuaidi", 1, 10, 0) == []
-    assert b.pay(1, "driver", "kuaidi", 1, 10, 0) == []
-    assert b.pay(1, "rider", "didi", 1, 10, 0) == []
-    assert b.pay(1, "rider", "kuaidi", 1, 10, 0)
+    assert paid(b, 2, "rider", "kuaidi", 1, 10, 0) == []
+    assert paid(b, 1, "driver", "kuaidi", 1, 10, 0) == []
+    assert paid(b, 1, "rider", "didi", 1, 10, 0) == []
+    assert paid(b, 1, "rider", "kuaidi", 1, 10, 0)
 
 
 def test_daily_cap_is_exact_and_resets_next_day():
     b = book(per_user_daily_cap=3)
-    paid = [len(b.pay(1, "rider", "x", 42, 100 + i, 0)) for i in range(5)]
-    assert paid == [1, 1, 1, 0, 0]
-    assert len(b.pay(1, "rider", "x", 43, 200, 0)) == 1  # another rider
-    assert len(b.pay(1, "rider", "x", 42, 86400 + 5, 1)) == 1  # next day
+    counts = [len(paid(b, 1, "rider", "x", 42, 100 + i, 0)) for i in range(5)]
+    assert counts == [1, 1, 1, 0, 0]
+    assert len(paid(b, 1, "rider", "x", 43, 200, 0)) == 1  # another rider
+    assert len(paid(b, 1, "rider", "x", 42, 86400 + 5, 1)) == 1  # next day
     b.check()
     p = b.policies[0]
     assert p.uses == {42: 1} and p.most_uses == 3  # only today's counts are kept
@@ -61,9 +69,9 @@ def test_daily_cap_is_exact_and_resets_next_day():
 
 def test_budgets_never_overspent():
     b = book(budget={"total_yuan": 12, "daily_yuan": 10})
-    got = [sum(f for _, f in b.pay(1, "rider", "x", i, 10 + i, 0)) for i in range(4)]
+    got = [sum(paid(b, 1, "rider", "x", i, 10 + i, 0)) for i in range(4)]
     assert got == [500, 500, 0, 0]  # daily 10 yuan
-    got = [sum(f for _, f in b.pay(1, "rider", "x", i, 86400 + i, 1)) for i in range(4)]
+    got = [sum(paid(b, 1, "rider", "x", i, 86400 + i, 1)) for i in range(4)]
     assert got == [0, 0, 0, 0]  # only 2 yuan of the total remain: a 5-yuan payout is refused
     assert b.policies[0].spent_fen <= 1200
     b.check()
@@ -71,7 +79,7 @@ def test_budgets_never_overspent():
 
 def test_random_amounts_within_range_in_fen():
     b = book(amount_yuan={"min": 12, "max": 20})
-    amounts = [b.pay(1, "rider", "x", i, 10, 0)[0][1] for i in range(500)]
+    amounts = [paid(b, 1, "rider", "x", i, 10, 0)[0] for i in range(500)]
     assert min(amounts) >= 1200 and max(amounts) <= 2000 and len(set(amounts)) > 100
 
 

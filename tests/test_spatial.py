@@ -35,10 +35,32 @@ def _one_way_grid(tmp_path: Path) -> str:
     return str(path)
 
 
+def _tenths_grid(tmp_path: Path) -> str:
+    """A 10 x 10 grid whose streets take random tenths of seconds each way (as osmnx's
+    travel_time): float sums of such times differ with the order they are added in."""
+    rng = np.random.default_rng(4)
+    g = nx.MultiDiGraph()
+    for r in range(10):
+        for c in range(10):
+            g.add_node(f"{r}-{c}", x=str(c * 300.0), y=str(r * 300.0))
+    for r in range(10):
+        for c in range(10):
+            for a, b in ((f"{r}-{c}", f"{r}-{c + 1}"), (f"{r}-{c}", f"{r + 1}-{c}")):
+                if b in g:
+                    for u, v in ((a, b), (b, a)):
+                        g.add_edge(u, v, length="300.0",
+                                   travel_time=str(rng.integers(30, 300) / 10))
+    g.graph["crs"] = "epsg:3857"
+    path = tmp_path / "tenths.graphml"
+    nx.write_graphml(g, path)
+    return str(path)
+
+
 CITIES = {
     "grid": lambda tmp: GridCity(rows=9, cols=11, block_m=250.0),
     "ring_radial": lambda tmp: RingRadialCity(rings=6, spokes=12, ring_spacing_m=1200.0),
     "one_way": lambda tmp: GraphmlCity(path=_one_way_grid(tmp)),
+    "tenths": lambda tmp: GraphmlCity(path=_tenths_grid(tmp)),
 }
 
 
@@ -112,3 +134,17 @@ def test_symmetric_cities_share_one_order(tmp_path: Path) -> None:
     c = build_city(GridCity(rows=4, cols=4), cache_dir=tmp_path)
     assert c.nearest_nodes(True, 600) is c.nearest_nodes(False, 600)
     assert c.nearest_nodes(True, 600) is not c.nearest_nodes(True, 900)
+
+
+def test_nearby_lists_of_a_huge_city_are_bounded(tmp_path: Path, monkeypatch) -> None:
+    """Past the byte budget the oldest lists are dropped and rebuilt on demand, giving the
+    same answers."""
+    monkeypatch.setattr(spatial, "NEARBY_CACHE_BYTES", 5 * spatial.NEARBY_BYTES)
+    c = build_city(GridCity(rows=6, cols=6), cache_dir=tmp_path)
+    order = c.nearest_nodes(True, 900.0)
+    first = [order(v) for v in range(c.n)]
+    assert sum(x is not None for x in order._near) == 5
+    for v in range(c.n):
+        again = order(v)
+        assert again.first == first[v].first and again.far.tolist() == first[v].far.tolist()
+    assert sum(x is not None for x in order._near) == 5
