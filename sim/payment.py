@@ -22,6 +22,11 @@ CASH = 0  # the schema puts cash first, so rail index 0 is cash
 
 def logit_choice(utilities: list[float], u: float) -> int:
     """Index drawn with probability exp(V_j) / sum_k exp(V_k), using uniform ``u``."""
+    if len(utilities) == 2:  # the common case, the same arithmetic without the lists
+        a, b = utilities
+        top = a if a >= b else b
+        wa = math.exp(a - top)
+        return 0 if u * (wa + math.exp(b - top)) < wa else 1
     top = max(utilities)
     weights = [math.exp(v - top) for v in utilities]
     target = u * sum(weights)
