@@ -7,7 +7,7 @@ Targets (and nothing else):
   T2  ... growing by ~500 a day toward ~20,000 by the end of December (2013-12-31)
   T3  about 1/3 of Didi's app rides paid with WeChat Pay in late January (01-20..01-31)
   T4  76% of Didi's app rides paid with WeChat Pay on the peak day, 2014-02-07
-A grid over four parameters is run to 2014-02-10 at a small sample; the loss is the sum
+A grid over three parameters is run to 2014-02-10 at a small sample; the loss is the sum
 of squared relative errors. Prints one JSON line per grid point and the best one last.
 """
 

@@ -78,9 +78,11 @@ class Cashier:
                 driver_sub += fen
         if w.adoption is not None:
             w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
+        refund = fare - rider_sub  # a free ride waives what she paid for the fare
         for p in lotteries:
-            w.days.lottery_entry(p, ride.id, fare, now)
-            lottery = True
+            if refund > 0:
+                w.days.lottery_entry(p, ride.id, refund, now)
+                lottery = True
         w.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
         return fare, tip, fee, rider_sub, driver_sub, lottery
 
@@ -95,7 +97,9 @@ class Cashier:
             self.ledger.post(now, day, kind, src, pending, fen, ride)
             self.ledger.defer(day + delay_days, pending, self.acc_driver[rail], fen)
 
-    def free_ride(self, policy, rail: int, ride_id: int, fare: int, t: float, day: int) -> None:
-        """Refund a lottery winner's fare in full from the policy's budget."""
+    def free_ride(self, policy, rail: int, ride_id: int, refund: int, t: float,
+                  day: int) -> None:
+        """Refund a lottery winner what she paid for the fare (after her subsidies on that
+        ride) from the policy's budget: the ride costs her nothing, and earns her nothing."""
         self.ledger.post(t, day, "free_ride", self.acc_policy[policy.id], self.acc_rider[rail],
-                         fare, ride_id)
+                         refund, ride_id)

@@ -12,8 +12,8 @@ from simpy.events import Timeout
 DAILY_COLUMNS = (
     "day", "date", "rail", "riders_installed_share", "riders_bound_share",
     "riders_active_share", "drivers_accepting_share", "rides_paid", "ride_share",
-    "subsidy_rider_yuan", "subsidy_driver_yuan", "free_rides", "unsettled_yuan",
-    "linked_app_ride_share",
+    "subsidy_rider_yuan", "subsidy_driver_yuan", "free_rides", "free_ride_yuan",
+    "unsettled_yuan", "linked_app_ride_share",
 )
 
 
@@ -45,6 +45,7 @@ class DayBook:
         self.rider_sub = [0] * r
         self.driver_sub = [0] * r
         self.free = [0] * r
+        self.free_fen = [0] * r  # refunded to the day's free-ride winners
         self.used[:] = False
 
     def day_of(self, t: float) -> int:
@@ -62,8 +63,8 @@ class DayBook:
         self.rider_sub[rail] += rider_sub
         self.driver_sub[rail] += driver_sub
 
-    def lottery_entry(self, policy, ride: int, fare: int, t: float) -> None:
-        self.lottery[policy.id].append((ride, fare, t))
+    def lottery_entry(self, policy, ride: int, refund: int, t: float) -> None:
+        self.lottery[policy.id].append((ride, refund, t))
 
     def clock(self):
         env = self.world.env
@@ -107,10 +108,11 @@ class DayBook:
         rng = w.streams["lottery"]
         for p in w.book.lotteries:
             entries = self.lottery.pop(p.id, [])
-            for ride, fare in w.book.draw_free_rides(p, day, entries, rng):
-                w.cashier.free_ride(p, p.rail, ride, fare, t, day)
+            for ride, refund in w.book.draw_free_rides(p, day, entries, rng):
+                w.cashier.free_ride(p, p.rail, ride, refund, t, day)
                 w.log.mark_free(ride)
                 self.free[p.rail] += 1
+                self.free_fen[p.rail] += refund
         self.lottery.clear()
 
     def _write_rows(self, day: int) -> None:
@@ -139,6 +141,7 @@ class DayBook:
                 round(self.rider_sub[j] * scale / 100, 2),
                 round(self.driver_sub[j] * scale / 100, 2),
                 int(round(self.free[j] * scale)),
+                round(self.free_fen[j] * scale / 100, 2),
                 round(unsettled.get(w.cashier.acc_pending[j], 0) * scale / 100, 2),
                 _ratio(self.app_paid_linked[j], self.app_rides[self.linked[j]])
                 if self.linked[j] >= 0 else "",

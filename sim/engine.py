@@ -213,7 +213,7 @@ class World:
         while True:
             counts = self.fleet.states_at(env.now).tolist()
             stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
-            self.timeseries.append((round(env.now, 3), stamp, *counts,
+            self.timeseries.append((round(float(env.now), 3), stamp, *counts,
                                     self.dispatch.n_waiting))
             if bar is not None:
                 bar.update(min(env.now, self.duration) - bar.n)

@@ -165,10 +165,12 @@ class PolicyBook:
             return False
         return p.daily_budget_fen is None or p.spent_by_day[day] + fen <= p.daily_budget_fen
 
-    def _spend(self, p: ActivePolicy, day: int, fen: int, t: float) -> None:
+    def _spend(self, p: ActivePolicy, day: int, fen: int, t: float, ride: bool = True) -> None:
+        """Book ``fen`` paid at ``t``; ``ride``: count it as a ride paid (a free ride was
+        already counted when it was paid)."""
         p.spent_fen += fen
         p.spent_by_day[day] += fen
-        p.paid_rides += 1
+        p.paid_rides += ride
         if t < p.first_paid_s:
             p.first_paid_s = t
         if t > p.last_paid_s:
@@ -177,7 +179,8 @@ class PolicyBook:
     def draw_free_rides(self, p: ActivePolicy, day: int,
                         eligible: list[tuple[int, int, float]],
                         rng: np.random.Generator) -> list[tuple[int, int]]:
-        """Exactly N of the day's eligible (ride, fare fen), uniformly without replacement.
+        """Exactly N of the day's eligible (ride, refund fen), uniformly without
+        replacement; the refund is what the rider paid for the fare after her subsidies.
 
         N is the day's scaled count; the fraction a sample leaves carries to the next day,
         so the full-city number of free rides is kept over time. Fewer eligible than N: all
@@ -193,17 +196,17 @@ class PolicyBook:
         picks = rng.choice(len(eligible), size=k, replace=False)
         won = []
         for i in sorted(picks.tolist()):
-            ride, fare, t_paid = eligible[i]
-            if self._within_budget(p, day, fare):
-                self._spend(p, day, fare, t_paid)
+            ride, refund, t_paid = eligible[i]
+            if self._within_budget(p, day, refund):
+                self._spend(p, day, refund, t_paid, ride=False)
                 p.free_rides += 1
-                won.append((ride, fare))
+                won.append((ride, refund))
         return won
 
     def check(self) -> None:
         """Raise ``PolicyError`` if any policy paid outside its window, caps or budgets."""
         for p in self.policies:
-            if p.paid_rides and not (p.start_s <= p.first_paid_s and p.last_paid_s < p.end_s):
+            if p.spent_fen and not (p.start_s <= p.first_paid_s and p.last_paid_s < p.end_s):
                 raise PolicyError(f"policy {p.id}: paid outside its window")
             if p.total_budget_fen is not None and p.spent_fen > p.total_budget_fen:
                 raise PolicyError(f"policy {p.id}: spent {p.spent_fen} fen over its budget")

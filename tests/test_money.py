@@ -182,7 +182,8 @@ def test_ledger_balances_under_random_policies(tmp_path_factory, amount, cap, bu
     assert -(fares.sum() + fees.sum()) == rides["fare_fen"][done].sum()
     money = res.summary["money"]["subsidy_by_policy"]["p"]
     subsidies = rides["rider_subsidy_fen" if side == "rider" else "driver_subsidy_fen"]
-    free_fen = rides["fare_fen"][rides["free_ride"] == 1].sum()
+    free = rides["free_ride"] == 1
+    free_fen = (rides["fare_fen"][free] - rides["rider_subsidy_fen"][free]).sum()
     assert round(money["spent_yuan"] * 100) == subsidies[done].sum() + free_fen
     if budget is not None:
         assert money["spent_yuan"] <= 2 * budget + 1e-9
@@ -203,3 +204,31 @@ def test_full_ledger_matches_the_daily_table(tmp_path):
         got = full["amount_fen"][full["entry"] == entry].sum()
         moved = daily["amount_fen"][(daily["entry"] == entry) & (daily["amount_fen"] > 0)].sum()
         assert got == moved, entry
+
+
+def test_a_free_ride_costs_the_winner_nothing_and_earns_her_nothing(tmp_path):
+    """The lottery waives what she paid for the fare after her subsidy on that ride."""
+    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
+                payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
+                policies=[{"id": "p", "rail": "alipay", "side": "rider", "amount_yuan": 5,
+                           "daily_free_rides": 40, "start": "2013-12-01",
+                           "end": "2014-01-01"}])
+    res = sim.run(scn, tmp_path / "r")
+    rides = res.table("rides")
+    winners = rides["ride_id"][rides["free_ride"] == 1].astype(int)
+    assert len(winners) == 40
+    full = res.table("ledger")
+    for ride in winners.tolist():
+        mine = full["ride_id"] == ride
+        net = (full["amount_fen"][mine & (full["to_account"] == RIDER)].sum()
+               - full["amount_fen"][mine & (full["from_account"] == RIDER)].sum())
+        tip = rides["tip_fen"][rides["ride_id"] == ride][0]
+        assert net == -tip, ride
+    policy = res.summary["money"]["subsidy_by_policy"]["p"]
+    paid = rides["status"] == "completed"
+    assert policy["free_rides"] == 40
+    assert policy["rides_paid"] == int((rides["rider_subsidy_fen"][paid] > 0).sum())
+    daily = res.table("daily")
+    alipay = daily["rail"] == "alipay"
+    refunds = (rides["fare_fen"] - rides["rider_subsidy_fen"])[rides["free_ride"] == 1].sum()
+    assert round(daily["free_ride_yuan"][alipay].sum() * 100) == refunds
