@@ -4,7 +4,7 @@
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
     python run_sim.py validate FILE [--set path=value]...
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
-    python run_sim.py compare RUN_DIR... [--out FILE.png]
+    python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR [--out FILE.html]
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
@@ -29,26 +29,35 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+DESCRIPTION = ("Simulate taxi hailing and the adoption of mobile payment rails. Without a "
+               "command, runs scenarios/default.yaml.")
+EPILOG = "exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, " \
+    "130/143 stopped"
+SCENARIO_HELP = "scenario YAML file"
+RUN_DIR_HELP = "directory of a finished run (written by run or by a sweep)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="taxisim", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="taxisim", description=DESCRIPTION, epilog=EPILOG)
     sub = p.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a scenario file")
-    run.add_argument("file", type=Path)
+    run.add_argument("file", type=Path, help=SCENARIO_HELP)
     run.add_argument("--seed", type=int, help="replace the scenario's seed")
     run.add_argument("--out", type=Path, help="output directory (default runs/NAME-seedSEED, "
-                     "replaced on a rerun)")
+                     "plus -HASH with --set; replaced on a rerun of the same command)")
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a field, e.g. fleet.drivers=800")
     run.add_argument("--force", action="store_true", help="replace a non-empty output dir")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv",
                      help="format of the ride and ledger tables (parquet needs pyarrow)")
-    val = sub.add_parser("validate", help="check a scenario file without running it")
-    val.add_argument("file", type=Path)
+    val = sub.add_parser("validate", help="check a scenario file and its city without "
+                         "running it")
+    val.add_argument("file", type=Path, help=SCENARIO_HELP)
     val.add_argument("--set", dest="overrides", action="append", default=[],
-                     metavar="PATH=VALUE")
+                     metavar="PATH=VALUE", help="override a field, e.g. fleet.drivers=800")
     sw = sub.add_parser("sweep", help="run a grid of scenarios with replications on Dask")
-    sw.add_argument("file", type=Path)
+    sw.add_argument("file", type=Path, help="sweep YAML file")
     sw.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                     help="worker processes of the local cluster (default: one per core)")
     sw.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -57,10 +66,11 @@ def _parser() -> argparse.ArgumentParser:
                     "a rerun resumes it")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
-    cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR")
-    cmp.add_argument("--out", type=Path, default=Path("compare.png"), help="PNG to write")
+    cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    cmp.add_argument("--out", type=Path, default=Path("compare.png"),
+                     help="figure to write: a .png, .svg or .pdf file (default compare.png)")
     rep = sub.add_parser("report", help="write a self-contained report.html of a run")
-    rep.add_argument("dir", type=Path, metavar="RUN_DIR")
+    rep.add_argument("dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     rep.add_argument("--out", type=Path, help="HTML file (default RUN_DIR/report.html)")
     return p
 
@@ -81,12 +91,20 @@ def _terminate(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def _check_city(scenario) -> None:
+    """The city checks of a run (graph file, connectivity, places, cells) without its
+    travel-time matrices, which take minutes on a big graph; raises ``CityError``."""
+    from sim.city import build_city
+
+    build_city(scenario.city, matrices=False)
+
+
 def _run(args, scenario) -> int:
     from sim.api import default_out, run
     from sim.report import summary_table
 
     # The default directory belongs to this scenario and seed: a rerun replaces it.
-    out = args.out or default_out(scenario)
+    out = args.out or default_out(scenario, args.overrides)
     force = args.force or args.out is None
     progress = not args.quiet and sys.stderr.isatty()
     if args.format == "parquet":
@@ -161,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             return commands[args.command](args)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
+            _check_city(scenario)
             print(f"ok: {args.file}: scenario {scenario.name!r} is valid")
             return 0
         return _run(args, scenario)

@@ -8,9 +8,13 @@
 from importlib import metadata
 
 from sim.api import Results, run
+from sim.checks import SelfCheckError
+from sim.io import OutputExists
+from sim.roads import CityError
 from sim.scenario import ScenarioError, load_scenario
 
-__all__ = ["Results", "ScenarioError", "load_scenario", "run"]
+__all__ = ["CityError", "OutputExists", "Results", "ScenarioError", "SelfCheckError",
+           "load_scenario", "run"]
 try:
     __version__ = metadata.version("taxisim")  # the one version number lives in setup.cfg
 except metadata.PackageNotFoundError:  # running from a source tree that is not installed

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +30,25 @@ class Results:
     _tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> dict[str, np.ndarray]:
-        """A table of the run (``rides``, ``daily``, ``timeseries``, ``ledger_daily``)."""
+        """A table of the run (``rides``, ``daily``, ``timeseries``, ``ledger_daily``, and
+        ``ledger`` when kept) as columns whose types do not depend on the data: integer
+        columns that are never blank are int64, integer columns that may be blank (rides'
+        ``driver_id``, ``fare_fen``, ``free_ride``, ...) are float64 with NaN for blanks, as
+        are measures, and text columns are str arrays with "" for blanks."""
         if name not in self._tables:
             self._tables[name] = io.read_columns(self.dir, name)
         return self._tables[name]
 
 
-def default_out(scenario: Scenario) -> Path:
-    return Path("runs") / f"{scenario.name}-seed{scenario.seed}"
+def default_out(scenario: Scenario, overrides: list[str] | None = None) -> Path:
+    """``runs/NAME-seedSEED``, or with ``--set`` overrides ``runs/NAME-seedSEED-HASH``
+    (8 hex digits of the overrides as written): a rerun of the same command replaces its
+    own directory, and a run with overrides never replaces the plain run's."""
+    base = f"{scenario.name}-seed{scenario.seed}"
+    if not overrides:
+        return Path("runs") / base
+    digest = hashlib.sha256("\n".join(overrides).encode("utf-8")).hexdigest()
+    return Path("runs") / f"{base}-{digest[:8]}"
 
 
 def resolve(scenario: Scenario | str | Path, seed: int | None = None,
@@ -55,12 +69,34 @@ def run(scenario: Scenario | str | Path | dict, out: str | Path | None = None, *
         progress: bool = False) -> Results:
     """Run one scenario and write its outputs to ``out`` atomically.
 
-    Without ``out`` the outputs go to a new temporary directory (handy in notebooks).
+    ``scenario`` is a YAML file, a mapping of the same fields, or a ``Scenario``; ``seed``
+    replaces its seed and ``overrides`` are ``"dotted.path=value"`` strings applied on top
+    (as ``--set`` on the command line). ``force`` replaces a non-empty ``out``; without it
+    such a directory raises ``OutputExists``. ``progress`` shows a progress bar on stderr.
+
+    Without ``out`` the outputs go to a new temporary directory (handy in notebooks) that
+    lives as long as the returned ``Results``: it is deleted once that object is garbage
+    collected, or at interpreter exit, so copy ``res.dir`` or pass ``out`` to keep them.
+    A directory given as ``out`` is never deleted.
     Raises ``ScenarioError``/``CityError`` for bad input, ``OutputExists`` for a non-empty
     target, and ``SelfCheckError`` when the run breaks one of its invariants.
     """
     scn, source = resolve(scenario, seed, overrides)
-    target = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-")) / "run"
+    temp = None if out else Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-"))
+    target = Path(out) if out else temp / "run"
+    try:
+        results = _run(scn, source, target, force, progress)
+    except BaseException:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+        raise
+    if temp is not None:
+        weakref.finalize(results, shutil.rmtree, str(temp), ignore_errors=True)
+    return results
+
+
+def _run(scn: Scenario, source: str | None, target: Path, force: bool,
+         progress: bool) -> Results:
     io.check_target(target, force)
     city = build_city(scn.city)
     staging = io.staging_dir(target)

@@ -40,8 +40,9 @@ NEAR_RINGS = 6  # rings a candidate search usually needs; farther ones on demand
 EDGE_MS = 1000.0
 
 
-def build_city(spec: CitySpec, cache_dir: Path | None = None) -> City:
-    """Build the city's road graph and its travel-time oracle (matrices cached on disk)."""
+def build_city(spec: CitySpec, cache_dir: Path | None = None, matrices: bool = True) -> City:
+    """Build the city's road graph and its travel-time oracle (matrices cached on disk;
+    ``matrices=False`` skips them, for checking a city without minutes of shortest paths)."""
     builders = {"grid": grid_graph, "ring_radial": ring_radial_graph, "graphml": graphml_graph}
     g = builders[spec.kind](spec)
     labels = list(g.nodes)
@@ -81,7 +82,7 @@ def build_city(spec: CitySpec, cache_dir: Path | None = None) -> City:
             raise CityError(f"{field}: no node {p.node!r} in the graph")
     if cache_dir is None:
         cache_dir = Path(os.environ.get("TAXISIM_CACHE") or Path.home() / ".cache" / "taxisim")
-    return City(xy, e, places, by_label, spec, Path(cache_dir))
+    return City(xy, e, places, by_label, spec, Path(cache_dir), matrices)
 
 
 def _add_spur(
@@ -118,6 +119,7 @@ class City:
         labels: dict[str, int],
         spec: CitySpec,
         cache_dir: Path,
+        matrices: bool = True,
     ) -> None:
         self.n = n = len(xy)
         self.xy = np.ascontiguousarray(xy, dtype=np.float64)
@@ -145,7 +147,7 @@ class City:
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         self._nearest: dict[tuple[bool, float], NearestNodes] = {}
-        if n <= spec.max_matrix_nodes:
+        if matrices and n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
             if self._symmetric(self._T, cache_dir / f"{self.graph_hash}.symmetric"):
                 self._T_from = self._T

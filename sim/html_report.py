@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.compare import check_run_dir, wait_series
+from sim.compare import check_run_dir, run_days, wait_series, wait_step, write_file
+from sim.io import BadInput
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:72em;
@@ -128,6 +129,8 @@ def adoption_rows(s: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for r in rails:
         fit = fits.get(f"{r}.riders_bound") or {}
+        if fit.get("r2") is None:  # a flat curve: p and q are not identified, say nothing
+            fit = {}
         rows.append([r, final.get(f"{r}.riders_bound"), final.get(f"{r}.riders_active"),
                      final.get(f"{r}.drivers_accepting"), s.get("payment_share", {}).get(r),
                      fit.get("p"), fit.get("q"), fit.get("m"), fit.get("r2")])
@@ -168,11 +171,15 @@ def report_html(run_dir: str | Path) -> str:
         if (d / "manifest.json").exists() else {}
     scn = _scenario(manifest)
     adoption = fleet = waits = None
-    if scn is not None:
+    adoption_note = ""
+    if scn is not None and any(r.id != "cash" for r in scn.payment.rails):
         adoption = adoption_figure(_rows(d / "daily.csv", DAILY_COLUMNS), scn)
+    elif scn is not None:  # an empty figure would say less than this line
+        adoption_note = '<p class="meta">Only cash in this run: no adoption curves to plot.</p>'
     if (d / "timeseries.csv").exists():
         fleet = fleet_figure(_rows(d / "timeseries.csv", TIMESERIES_COLUMNS))
-    series = wait_series(d)
+    hourly = wait_step(run_days(d)) < 86400.0  # one run: hours read better for short ones
+    series = wait_series(d, unit="hours" if hourly else "days")
     if series is not None and len(series[0]):
         import matplotlib.pyplot as plt
 
@@ -197,7 +204,7 @@ def report_html(run_dir: str | Path) -> str:
         "<h2>Adoption by rail (end of run)</h2>",
         table(["rail", "riders bound", "riders active", "drivers accepting", "share of payments",
                "Bass p", "Bass q", "Bass m", "Bass R²"], adoption_rows(s)),
-        _figure("Adoption of payment rails", adoption),
+        _figure("Adoption of payment rails", adoption) or adoption_note,
         dispatch_html(s),
         _figure("Fleet and waiting riders", fleet),
         _figure("Riders' waits", waits),
@@ -211,13 +218,15 @@ def report_html(run_dir: str | Path) -> str:
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` (by default inside the run directory) and return its path."""
-    run_dir = check_run_dir(run_dir)
-    text = report_html(run_dir)
-    out = Path(out) if out else run_dir / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    """Write ``report.html`` (by default inside the run directory) and return its path.
 
+    Written under a hidden name and renamed, so ``out`` is never half a page; a directory
+    or an unwritable place is ``BadInput``, with nothing left behind.
+    """
+    run_dir = check_run_dir(run_dir)
+    out = Path(out) if out else run_dir / "report.html"
+    if out.is_dir():
+        raise BadInput(f"{out}: is a directory, not a file")
+    text = report_html(run_dir)
+    write_file(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return out

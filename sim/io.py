@@ -13,6 +13,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,70 @@ from typing import Any
 import numpy as np
 
 from sim.daybook import DAILY_COLUMNS
-from sim.metrics import TIMESERIES_COLUMNS
+from sim.metrics import RIDE_COLUMNS, TIMESERIES_COLUMNS
 
 LIBRARIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml", "tqdm")
+LEDGER_DAILY_COLUMNS = ("day", "account", "rail", "policy", "entry", "amount_fen")
+LEDGER_COLUMNS = ("t", "ride_id", "entry", "from_account", "from_rail", "from_policy",
+                  "to_account", "to_rail", "to_policy", "amount_fen")
+
+
+def _schema(columns: tuple[str, ...], ints: str = "", ints_or_blank: str = "",
+            texts: str = "") -> dict[str, str]:
+    """Kind of every column: ``int`` (never blank), ``int?`` (integer or blank), ``str``,
+    else ``float`` (blank allowed)."""
+    kinds = {**dict.fromkeys(ints.split(), "int"), **dict.fromkeys(ints_or_blank.split(), "int?"),
+             **dict.fromkeys(texts.split(), "str")}
+    if not set(kinds) <= set(columns):
+        raise ValueError(f"not columns of the table: {sorted(set(kinds) - set(columns))}")
+    return {c: kinds.get(c, "float") for c in columns}
+
+
+# The column types of the tables a run writes, so they do not depend on what a run's data
+# happen to hold (a column that is blank in one run is still a number column in another).
+SCHEMAS: dict[str, dict[str, str]] = {
+    "rides": _schema(RIDE_COLUMNS, "ride_id rider_id origin destination tip_fen",
+                     "driver_id fare_fen payment_failed fee_fen rider_subsidy_fen"
+                     " driver_subsidy_fen free_ride",
+                     "channel platform status rail"),
+    "daily": _schema(DAILY_COLUMNS, "day rides_paid free_rides", "", "date rail"),
+    "timeseries": _schema(TIMESERIES_COLUMNS, " ".join(TIMESERIES_COLUMNS[2:]), "", "time"),
+    "ledger_daily": _schema(LEDGER_DAILY_COLUMNS, "day amount_fen", "",
+                            "account rail policy entry"),
+    "ledger": _schema(LEDGER_COLUMNS, "ride_id amount_fen", "",
+                      "entry from_account from_rail from_policy to_account to_rail to_policy"),
+}
 
 
 class OutputExists(Exception):
     """The output directory exists and holds files; pass ``force`` to replace it."""
 
 
+PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
+
+
 def check_target(out: Path, force: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+    """Refuse, before a run writes anything, an output directory it must not replace (the
+    current directory, the project, their parents, a non-empty one without ``force``) or
+    could not create: ``OutputExists`` or ``BadInput``."""
+    target = out.resolve()
+    for keep, what in ((Path.cwd().resolve(), "the current directory"),
+                       (PROJECT, "the project directory")):
+        if target == keep or target in keep.parents:
+            raise OutputExists(f"{out}: is {what} or one of its parents; a run replaces its "
+                               "output directory, so give a new one")
+    if out.exists() and not out.is_dir():
+        raise OutputExists(f"{out}: output path exists and is a file, not a directory")
+    if out.exists() and any(out.iterdir()) and not force:
         raise OutputExists(f"{out}: output directory exists and is not empty (use --force)")
+    # the staging directory and the final rename happen in the parent
+    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not base.is_dir():
+        raise BadInput(f"{out}: {base} is a file, not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=base, prefix=".taxisim-probe-").cleanup()
+    except OSError as exc:
+        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
 
 
 def staging_dir(out: Path) -> Path:
@@ -113,14 +166,10 @@ def write_tables(world, staging: Path) -> None:
     """Every table of a finished run except rides.csv, which was streamed during it."""
     write_csv(staging / "timeseries.csv", TIMESERIES_COLUMNS, world.timeseries)
     write_csv(staging / "daily.csv", DAILY_COLUMNS, world.days.rows)
-    write_csv(staging / "ledger_daily.csv",
-              ("day", "account", "rail", "policy", "entry", "amount_fen"),
-              world.ledger.daily_rows())
+    write_csv(staging / "ledger_daily.csv", LEDGER_DAILY_COLUMNS, world.ledger.daily_rows())
     if world.ledger.journal is not None:
         acc = world.ledger.accounts
-        write_csv(staging / "ledger.csv",
-                  ("t", "ride_id", "entry", "from_account", "from_rail", "from_policy",
-                   "to_account", "to_rail", "to_policy", "amount_fen"),
+        write_csv(staging / "ledger.csv", LEDGER_COLUMNS,
                   ((round(t, 3), ride, kind, *acc[a], *acc[b], fen)
                    for t, ride, kind, a, b, fen in world.ledger.journal))
 
@@ -161,21 +210,22 @@ def tables_to_parquet(folder: Path, names: tuple[str, ...] = PARQUET_TABLES) -> 
     """Replace the big CSV tables of a run directory by parquet files, one table at a time.
 
     Call it on a directory that is not yet under its real name (a staging directory), so
-    the switch of format is as atomic as the run. Column types come from a first pass over
-    the whole file (integers, else floats, else strings; blanks are nulls; a column with
-    no value at all is a string column, as policy ids are), so a column
-    that is blank for the first hundred thousand rows still gets the right type; both
-    passes stream, so memory does not grow with the table.
+    the switch of format is as atomic as the run. Columns of ``SCHEMAS`` get their fixed
+    type (integers as int64 with nulls for blanks, floats, strings); any other column
+    gets one from a first pass over the whole file (integers, else floats, else strings; a
+    column with no value at all is a string column), so a column that is blank for the
+    first hundred thousand rows still gets the right type. Both passes stream, so memory
+    does not grow with the table.
     """
     require_parquet()
     for name in names:
         src = folder / f"{name}.csv"
         if src.exists():
-            _csv_to_parquet(src, folder / f"{name}.parquet")
+            _csv_to_parquet(src, folder / f"{name}.parquet", SCHEMAS.get(name, {}))
             src.unlink()
 
 
-def _csv_to_parquet(src: Path, dst: Path) -> None:
+def _csv_to_parquet(src: Path, dst: Path, schema_kinds: dict[str, str]) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
@@ -188,11 +238,15 @@ def _csv_to_parquet(src: Path, dst: Path) -> None:
 
     with open(src, newline="", encoding="utf-8") as f:
         header = next(csv.reader(f))
+    arrow = {"int": pa.int64(), "int?": pa.int64(), "float": pa.float64(), "str": pa.string()}
+    kinds = {n: arrow[schema_kinds[n]] for n in header if n in schema_kinds}
+    unknown = [n for n in header if n not in kinds]
     order = (pa.int64(), pa.float64(), pa.string())
-    rank = dict.fromkeys(header, 0)
+    rank = dict.fromkeys(unknown, 0)
     seen: set[str] = set()
-    for batch in reader(dict.fromkeys(header, pa.string())):
-        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+    for batch in reader(dict.fromkeys(header, pa.string())) if unknown else ():
+        for name in unknown:
+            col = batch.column(name)
             if col.null_count < len(col):
                 seen.add(name)
             while rank[name] < len(order) - 1:
@@ -201,7 +255,7 @@ def _csv_to_parquet(src: Path, dst: Path) -> None:
                     break
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                     rank[name] += 1
-    kinds = {n: order[rank[n]] if n in seen else pa.string() for n in header}  # all blank: ids
+    kinds.update({n: order[rank[n]] if n in seen else pa.string() for n in unknown})
     tmp = dst.parent / f".{dst.name}.tmp"
     schema = pa.schema([(n, kinds[n]) for n in header])
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
@@ -212,22 +266,22 @@ def _csv_to_parquet(src: Path, dst: Path) -> None:
 
 def read_columns(folder: str | Path, name: str,
                  columns: list[str] | None = None) -> dict[str, np.ndarray]:
-    """A table of a run directory, from ``NAME.csv`` or ``NAME.parquet``, as columns."""
+    """A table of a run directory, from ``NAME.csv`` or ``NAME.parquet``, as columns.
+
+    Types follow ``SCHEMAS``, whatever the data hold and whichever the format: integer
+    columns that are never blank are int64; integer columns that may be blank (``driver_id``,
+    ``fare_fen``, ... of rides) are float64 with NaN for blanks, as are float columns; text
+    columns are str arrays with "" for blanks. A column outside the schema is float64 if
+    every value is a number or blank, else str.
+    """
     folder = Path(folder)
+    kinds = SCHEMAS.get(name, {})
     pq_path = folder / f"{name}.parquet"
     if pq_path.exists():
-        import pyarrow as pa
         from pyarrow import parquet as pq
 
         table = pq.read_table(pq_path, columns=columns)
-        out: dict[str, np.ndarray] = {}
-        for c in table.column_names:
-            col = table.column(c)
-            if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-                out[c] = np.array(col.fill_null("").to_pylist(), dtype=str)
-            else:
-                out[c] = col.to_numpy(zero_copy_only=False).astype(float)
-        return out
+        return {c: _arrow_column(table.column(c), kinds.get(c)) for c in table.column_names}
     with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = next(reader)
@@ -236,10 +290,40 @@ def read_columns(folder: str | Path, name: str,
         for row in reader:
             for c, i in zip(cols, keep, strict=True):
                 c.append(row[i])
-    out = {}  # as read_table: numbers as floats, anything else as strings
-    for i, values in zip(keep, cols, strict=True):
+    return {header[i]: _text_column(values, kinds.get(header[i]))
+            for i, values in zip(keep, cols, strict=True)}
+
+
+def _text_column(values: list[str], kind: str | None) -> np.ndarray:
+    """CSV fields as an array of the column's kind (see ``read_columns``)."""
+    if kind == "str":
+        return np.array(values, dtype=str)
+    try:
+        if kind == "int":
+            return np.fromiter(map(int, values), np.int64, len(values))
+        nan = np.nan
+        return np.fromiter((float(v) if v != "" else nan for v in values), np.float64,
+                           len(values))
+    except ValueError:  # not what the schema says (or no schema): numbers if it can
+        if kind is not None:
+            return _text_column(values, None)
+        return np.array(values, dtype=str)
+
+
+def _arrow_column(col, kind: str | None) -> np.ndarray:
+    """A parquet column as the same array ``_text_column`` makes of its CSV."""
+    import pyarrow as pa
+
+    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    if kind == "str" or (kind is None and is_text):
+        if not is_text:
+            col = col.cast(pa.string())
+        return np.array(col.fill_null("").to_pylist(), dtype=str)
+    if is_text:  # a number column with no value at all was stored as strings by old runs
         try:
-            out[header[i]] = np.array([float(v) if v != "" else np.nan for v in values])
-        except ValueError:
-            out[header[i]] = np.array(values)
-    return out
+            col = col.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return np.array(col.fill_null("").to_pylist(), dtype=str)
+    if kind == "int" and col.null_count == 0 and pa.types.is_integer(col.type):
+        return col.to_numpy().astype(np.int64)
+    return col.to_numpy(zero_copy_only=False).astype(np.float64)

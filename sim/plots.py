@@ -43,7 +43,8 @@ def adoption_figure(rows: list[tuple], scenario):
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", rotation=30)
     axes[0].set_ylabel("share")
-    axes[0].legend(loc="upper left")
+    if axes[0].get_lines():  # a cash-only run has no curve to name
+        axes[0].legend(loc="upper left")
     fig.suptitle(f"{scenario.name}: adoption of payment rails (shaded: subsidy windows)")
     fig.tight_layout()
     return fig

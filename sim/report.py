@@ -15,11 +15,16 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _yuan(v: float | None, decimals: int = 0) -> str:
+    """Money in one format down a column, whatever its size."""
+    return "-" if v is None else f"{v:,.{decimals}f}"
+
+
 def summary_table(s: dict[str, Any]) -> str:
     """The headline figures of ``summary.json`` as an aligned two-column table."""
     money = s["money"]
     rows = [
-        ("scenario", s["scenario"]), ("seed", s["seed"]),
+        ("scenario", s["scenario"]), ("seed", str(s["seed"])),
         ("simulated days", s["simulated_days"]), ("drivers (simulated)", s["simulated_drivers"]),
         ("requests", s["requests"]), ("completed", s["completed"]),
         ("abandoned", s["abandoned"]), ("open at end", s["open_at_end"]),
@@ -30,9 +35,9 @@ def summary_table(s: dict[str, Any]) -> str:
     ]
     rows += [(f"paid with {rail}", share) for rail, share in s["payment_share"].items()]
     rows += [
-        ("fares (yuan)", money["fares_yuan"]),
-        ("subsidies paid (yuan)", money["subsidy_total_yuan"]),
-        ("subsidy per mobile ride (yuan)", money["subsidy_per_mobile_ride_yuan"]),
+        ("fares (yuan)", _yuan(money["fares_yuan"])),
+        ("subsidies paid (yuan)", _yuan(money["subsidy_total_yuan"])),
+        ("subsidy per mobile ride (yuan)", _yuan(money["subsidy_per_mobile_ride_yuan"], 2)),
     ]
     rows += [("events", s["events"]), ("wall time (s)", s["wall_s"])]
     width = max(len(k) for k, _ in rows)
@@ -55,7 +60,7 @@ def rail_table(s: dict[str, Any]) -> str:
     body = [(r, final.get(f"{r}.riders_bound"), final.get(f"{r}.riders_active"),
              final.get(f"{r}.drivers_accepting"), s["payment_share"][r], spent.get(r, 0.0))
             for r in rails]
-    cells = [head, *[tuple(_fmt(v) for v in row) for row in body]]
+    cells = [head, *[(*(_fmt(v) for v in row[:-1]), _yuan(row[-1])) for row in body]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in cells]

@@ -144,3 +144,130 @@ def test_parquet_holds_the_same_rides_and_ledger_as_csv(runs):
     for name in ("summary.json", "daily.csv", "timeseries.csv", "manifest.json"):
         assert (pdir / name).read_bytes() != b""
     assert not [p for p in pdir.parent.iterdir() if p.name.startswith(".")]
+
+
+def run_of(tmp_path: Path, name: str, duration: str) -> Path:
+    """The small city at a light load for ``duration``: a few days still take a second."""
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(yaml.safe_dump(small(duration=duration, demand={"daily_requests": 500},
+                                      fleet={"drivers": 10})), encoding="utf-8")
+    assert run_sim.main(["run", str(f), "--quiet", "--out", str(tmp_path / name)]) == 0
+    return tmp_path / name
+
+
+def wait_lines(fig) -> tuple[dict[str, np.ndarray], str]:
+    """x of each run's curve on the wait panel of a comparison, and the panel's x label."""
+    ax = next(a for a in fig.axes if a.get_title().startswith("riders' wait"))
+    return {line.get_label(): np.asarray(line.get_xdata(), dtype=float)
+            for line in ax.get_lines()}, ax.get_xlabel()
+
+
+def test_compare_puts_runs_of_any_length_on_one_time_axis(tmp_path):
+    from sim.compare import compare_figure, wait_series
+
+    short, long = run_of(tmp_path, "short", "3h"), run_of(tmp_path, "long", "4d")
+    lines, label = wait_lines(compare_figure([short, long]))
+    assert label == "days since start"
+    assert lines["short"].min() > 0 and lines["short"].max() <= 3 / 24  # within its 3 hours
+    assert 3 < lines["long"].max() <= 4 and lines["long"].min() < 1
+    lines, label = wait_lines(compare_figure([short]))  # short runs alone: by the hour
+    assert label == "hours since start" and lines["short"].tolist() == [0.5, 1.5, 2.5]
+    x, _, label = wait_series(long)
+    assert label == "days since start" and x.tolist() == [0.5, 1.5, 2.5, 3.5]
+    x, _, label = wait_series(long, 3600.0, "hours")
+    assert label == "hours since start" and x[0] == 0.5 and 95 < x[-1] < 96
+
+
+def test_compare_and_report_refuse_output_paths_they_cannot_write(runs, tmp_path, cli):
+    (tmp_path / "afile").write_text("keep")
+    (tmp_path / "adir.png").mkdir()
+    (tmp_path / "adir").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cases = [("compare", "x.txt", ".png, .svg or .pdf"), ("compare", "noext", ".png"),
+             ("compare", "adir", ".png"), ("compare", "adir.png", "is a directory"),
+             ("compare", "afile/c.png", "afile is a file"),
+             ("report", "adir", "is a directory"), ("report", "afile/r.html", "afile is a file")]
+    for command, out, words in cases:
+        r = cli(command, str(runs["csv"]), "--out", str(tmp_path / out))
+        assert r.returncode == 2 and r.stderr.startswith("error:"), (out, r.stderr)
+        assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not list((tmp_path / "adir").iterdir()) and not list((tmp_path / "adir.png").iterdir())
+    for name in ("c.svg", "c.pdf"):
+        r = cli("compare", str(runs["csv"]), "--out", str(tmp_path / name))
+        assert r.returncode == 0 and r.stdout.strip() == f"outputs: {tmp_path / name}"
+    assert (tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "c.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_and_compare_of_a_parquet_run_without_pyarrow(runs, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys; sys.modules['pyarrow'] = None; import run_sim; "
+            "sys.exit(run_sim.main(sys.argv[1:]))")
+    for args in (["report", str(runs["parquet"]), "--out", str(tmp_path / "r.html")],
+                 ["compare", str(runs["csv"]), str(runs["parquet"]), "--out",
+                  str(tmp_path / "c.png")]):
+        r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (f"error: {runs['parquet']}: reading a run written with "
+                                    "--format parquet needs pyarrow: pip install "
+                                    "'taxisim[parquet]'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_of_a_cash_only_run_has_no_empty_adoption_figure(tmp_path, cli):
+    import warnings
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "erlang"
+    r = cli("run", str(ROOT / "scenarios/validation/erlang_c.yaml"), "--quiet", "--out",
+            str(out), "--set", "duration=3h", "--set", "outputs.plots=true")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a legend with nothing in it would fail the report
+        r = cli("report", str(out))
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    page = Page()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    alts = [a.get("alt") for t, a in page.tags if t == "img"]
+    assert "Adoption of payment rails" not in alts and "Fleet and waiting riders" in alts
+    assert "Only cash in this run" in " ".join(page.text)
+
+
+def test_terminal_tables_print_ids_plain_and_money_in_one_format():
+    from sim.report import rail_table, summary_table
+
+    s = {"scenario": "x", "seed": 2014, "simulated_days": 1.0, "simulated_drivers": 10,
+         "requests": 1200, "completed": 1000, "abandoned": 200, "open_at_end": 0,
+         "wait_s": {"mean": 30.0, "p90": 60.0}, "pickup_s": {"mean": 20.0},
+         "utilization": 0.5, "payment_share": {"cash": 0.4, "alipay": 0.5, "wechat_pay": 0.1},
+         "money": {"fares_yuan": 48315933.0, "subsidy_total_yuan": 512.0,
+                   "subsidy_per_mobile_ride_yuan": 4.876,
+                   "subsidy_by_policy": {"p": {"rail": "alipay", "spent_yuan": 48315933.0}}},
+         "adoption": {"final": {f"{r}.{k}": 0.5 for r in ("alipay", "wechat_pay")
+                                for k in ("riders_bound", "riders_active",
+                                          "drivers_accepting")}},
+         "events": 5000, "wall_s": 1.5}
+    text = summary_table(s)
+    assert "2,014" not in text and " 2014" in text
+    assert "48,315,933" in text and " 512\n" in text and " 4.88\n" in text
+    rails = rail_table(s).splitlines()
+    assert rails[2].endswith(" 48,315,933") and rails[3].endswith(" 0")  # wechat: no subsidy
+
+
+def test_report_leaves_bass_parameters_of_a_flat_curve_blank():
+    from sim.html_report import adoption_rows
+
+    s = {"adoption": {"final": {"alipay.riders_bound": 0.3},
+                      "bass_fit": {"alipay.riders_bound": {"p": 1.0, "q": 10.0, "m": 0.3,
+                                                           "r2": None, "converged": False}}},
+         "payment_share": {"alipay": 0.2}}
+    assert adoption_rows(s)[0][5:] == [None, None, None, None]
+    s["adoption"]["bass_fit"]["alipay.riders_bound"].update(p=0.01, q=0.4, r2=0.98)
+    assert adoption_rows(s)[0][5:] == [0.01, 0.4, 0.3, 0.98]
