@@ -7,13 +7,26 @@ order, documented in ``docs/calibration.md`` where the 2014 scenario fits them.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from sim.money_schema import STRICT
+
+
+def _not_a_number(value: Any) -> Any:
+    """A bare number would be read as seconds since 1970: never what a campaign means."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be a date such as 2013-12-10")
+    return value
+
+
+# A YAML date or ISO text (dumps give text); lax about that, strict about numbers.
+Day = Annotated[date, Field(strict=False), BeforeValidator(_not_a_number)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT
 
 
 class Contacts(_Frozen):
@@ -63,7 +76,7 @@ class Adoption(_Frozen):
 class Campaign(_Frozen):
     """A one-off push on a date, e.g. a promotion binding 3 million cards (seed)."""
 
-    date: date
+    date: Day
     rail: str | None = None  # for bind_cards
     platform: str | None = None  # for install_app
     kind: Literal["bind_cards", "install_app"]

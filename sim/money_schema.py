@@ -8,13 +8,42 @@ first card binding often fails; a cash checkout takes about 30 s against 15 s by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+# Strict: ``true`` is not 1 and "12" is not 12; an int still fills a float field.
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+
+def _not_a_number(value: Any) -> Any:
+    """A bare number would be read as seconds since 1970: never what a scenario means."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be a date such as 2013-12-01 or 2013-12-01T08:00:00")
+    return value
+
+
+def _naive(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        raise ValueError("give the local time without a time zone")
+    return value
+
+
+# Local date and time: a YAML date, datetime or ISO text (dumps and overrides give text).
+LocalTime = Annotated[datetime, Field(strict=False), BeforeValidator(_not_a_number),
+                      AfterValidator(_naive)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT
 
 
 class Checkout(_Frozen):
@@ -129,26 +158,17 @@ class SubsidyPolicy(_Frozen):
     rail: str
     platform: str | None = None
     side: Literal["rider", "driver"]
-    amount_yuan: float | AmountRange = Field(default=0.0)
+    amount_yuan: Annotated[float, Field(ge=0)] | AmountRange = Field(default=0.0)
     per_user_daily_cap: int | None = Field(default=None, ge=0)
     daily_free_rides: int = Field(default=0, ge=0, le=1_000_000)
-    start: datetime
-    end: datetime
-    extended_to: datetime | None = None
+    start: LocalTime
+    end: LocalTime
+    extended_to: LocalTime | None = None
     budget: Budget = Budget()
     payout_delay_days: int = Field(default=0, ge=0, le=60)
 
-    @field_validator("start", "end", "extended_to")
-    @classmethod
-    def _naive(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is not None:
-            raise ValueError("give the local time without a time zone")
-        return v
-
     @model_validator(mode="after")
     def _window(self) -> SubsidyPolicy:
-        if isinstance(self.amount_yuan, float) and self.amount_yuan < 0:
-            raise ValueError("amount_yuan must not be negative")
         if self.rail == "cash":
             raise ValueError("rail: subsidies are paid on mobile rails, not cash")
         if self.side == "driver" and self.daily_free_rides:

@@ -7,7 +7,9 @@ all of them are raised together as ``ScenarioError``, so the CLI can print one l
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,42 @@ _MESSAGES = {
     "missing": "required field is missing",
     "finite_number": "must be a finite number",
 }
+# Wrong types, by what was wanted; a union lists what each of its members wants.
+_WANTED = {
+    "int_type": "a whole number", "float_type": "a number", "string_type": "text",
+    "bool_type": "true or false", "model_type": "a mapping", "dict_type": "a mapping",
+    "model_attributes_type": "a mapping", "list_type": "a list", "none_required": "null",
+}
+_MESSAGES.update({kind: f"must be {wanted}" for kind, wanted in _WANTED.items()})
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys (plain YAML keeps the last one without a word)
+    and reads ``1e5`` as a number (as YAML 1.2 does), so number fields take it."""
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"duplicate key {key.value!r}; give each key once",
+                        key.start_mark)
+                seen.add((key.tag, key.value))
+        return node
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML as scenario files are parsed (duplicate keys refused, ``1e5`` a number)."""
+    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
 
 
 @dataclass(frozen=True)
@@ -53,7 +91,14 @@ def _printable(text: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A value as it is written in a scenario file (``true``, ``2013-12-01``), not as Python
+    spells it."""
+    if isinstance(value, bool) or value is None:
+        text = {True: "true", False: "false", None: "null"}[value]
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -66,9 +111,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(keys):
         raise ValueError(f"--set: empty key in {path!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = load_yaml(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        why = getattr(exc, "problem", None) or "invalid YAML"
+        raise ValueError(f"--set {text}: the value is not valid YAML ({why});"
+                         " quote text that starts with [ { ' \" @ or `") from None
     return keys, value
 
 
@@ -103,10 +150,18 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             if last:
                 node[key] = value
             else:
-                if not isinstance(node.get(key), dict | list):
-                    default = _default_at(keys[: i + 1])
-                    node[key] = default if isinstance(default, dict | list) else {}
-                node = node[key]
+                child = node.get(key)
+                if child is None:  # absent or null: start from the default (or a new mapping)
+                    child = _default_at(keys[: i + 1])
+                    child = {} if child is None else child
+                if not isinstance(child, dict | list):
+                    kind = ("true or false" if isinstance(child, bool) else
+                            "a number" if isinstance(child, int | float) else "text")
+                    raise ValueError(f"{'.'.join(keys[: i + 1])} is {kind}, not a section"
+                                     f" (got --set {'.'.join(keys)}="
+                                     f"{value if isinstance(value, str) else _short(value)})")
+                node[key] = child
+                node = child
         else:
             raise ValueError(f"--set {'.'.join(keys)}: {'.'.join(keys[:i])} is not a mapping")
 
@@ -122,7 +177,7 @@ def _read(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(src, "", f"cannot read: {exc}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -173,28 +228,88 @@ def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:
             _check_finite(v, f"{path}.{i}" if path else str(i), src, out)
 
 
-def _problems(exc: ValidationError, src: str) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        # Drop the discriminator tag pydantic puts in union paths (city.grid.rows).
-        if len(loc) >= 2 and loc[0] == "city" and loc[1] in ("grid", "ring_radial", "graphml"):
-            loc.pop(1)
-        msg = _MESSAGES.get(err["type"], err["msg"])
-        msg = msg.removeprefix("Value error, ")
-        path = ".".join(loc)
-        has_value = err["type"] not in ("missing",) and "input" in err
-        value = err.get("input")
-        if err["type"] == "value_error" and ": " in msg and not path:
-            # Cross-field checks name their own paths, one per line ("demand.hotspots...").
-            for line in msg.splitlines():
-                where, _, what = line.partition(": ")
-                out.append(Problem(src, where, what))
+def _user_path(loc: tuple[Any, ...], data: Any, missing: bool) -> tuple[list[str], list]:
+    """An error's path as the user wrote it, walking ``data``: parts of ``loc`` not in the
+    data are union member tags (``float``, ``AmountRange``, ``grid``) and are dropped, and
+    returned as (position in the path, tag), outermost first."""
+    path: list[str] = []
+    unions: list[tuple[int, str]] = []
+    node = data
+    for i, part in enumerate(loc):
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
+            node = node[part]
+        elif part == "[key]" or (missing and i == len(loc) - 1):
+            node = None  # a dict key's own error; a missing field's name
+        else:
+            unions.append((len(path), str(part)))
             continue
-        if isinstance(value, dict) and err["type"] != "extra_forbidden":
-            has_value = False
-        out.append(Problem(src, path, msg, value, has_value))
-    return out
+        path.append(str(part))
+    return path, unions
+
+
+def _pick(errs: list[dict[str, Any]], level: int = 0) -> list[dict[str, Any]]:
+    """Errors in order, each union's replaced by those of the member the input was meant for
+    (the number member for a number, the mapping member for a mapping), or by one error
+    saying what the union takes when the input fits no member."""
+    out: list[Any] = []
+    unions: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for err in errs:
+        if len(err["unions"]) <= level:
+            out.append(err)
+            continue
+        key = tuple(err["path"][: err["unions"][level][0]])
+        if key not in unions:
+            out.append(unions.setdefault(key, []))
+        unions[key].append(err)
+    picked = []
+    for item in out:
+        if not isinstance(item, list):
+            picked.append(item)
+            continue
+        members: dict[str, list[dict[str, Any]]] = {}
+        for err in item:
+            members.setdefault(err["unions"][level][1], []).append(err)
+        meant = [m for m in members.values() if not all(
+            len(e["path"]) == e["unions"][level][0] and e["type"] in _WANTED for e in m)]
+        if meant:
+            picked += _pick(meant[0], level + 1)
+        else:
+            wanted = " or ".join(dict.fromkeys(_WANTED[e["type"]] for e in item))
+            picked.append({**item[0], "type": "union", "msg": f"must be {wanted}"})
+    return picked
+
+
+def _problems(exc: ValidationError, src: str, data: Any) -> list[Problem]:
+    errs = []
+    for err in exc.errors():
+        path, unions = _user_path(err["loc"], data, err["type"] == "missing")
+        errs.append({**err, "path": path, "unions": unions})
+    return [p for err in _pick(errs) for p in _problem(err, src)]
+
+
+def _problem(err: dict[str, Any], src: str) -> list[Problem]:
+    path, kind = err["path"], err["type"]
+    msg = _MESSAGES.get(kind, err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if kind == "value_error" and ": " in msg and not path:
+        # Cross-field checks name their own paths, one per line ("demand.hotspots...").
+        return [Problem(src, where, what)
+                for where, _, what in (line.partition(": ") for line in msg.splitlines())]
+    if kind.startswith("union_tag_"):  # a tagged union: city.kind
+        ctx = err.get("ctx", {})
+        field = ctx.get("discriminator", "'kind'").strip("'")
+        if kind == "union_tag_not_found":
+            return [Problem(src, ".".join([*path, field]), _MESSAGES["missing"])]
+        kinds = ctx.get("expected_tags", "").replace("'", "")
+        msg = f"unknown {' '.join([*path[-1:], field])}, expected one of {kinds}"
+        return [Problem(src, ".".join([*path, field]), msg, ctx.get("tag"), True)]
+    if path[-1:] == ["[key]"]:  # a key of a mapping, not its value
+        path, msg = path[:-2], f"keys {msg}"
+    # The value is shown unless it is a whole section or the message already says it.
+    has_value = (kind != "missing" and "input" in err and "(got " not in msg
+                 and (kind == "extra_forbidden" or not isinstance(value, dict)))
+    return [Problem(src, ".".join(path), msg, value, has_value)]
 
 
 def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +332,9 @@ def _read_extended(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ScenarioError([Problem(str(path), "extends", "must be a file name", parent, True)])
     base = (path.parent / parent).resolve()
+    if not base.is_file():
+        raise ScenarioError([Problem(str(path), "extends", f"no scenario file {base}", parent,
+                                     True)])
     if base in seen or base == path.resolve():
         raise ScenarioError([Problem(str(path), "extends", "files extend each other in a loop",
                                      parent, True)])
@@ -260,7 +378,7 @@ def scenario_from_dict(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc, source)
+        problems = _problems(exc, source, data)
     except RecursionError:
         raise ScenarioError([Problem(source, "", "scenario nested too deeply")]) from None
     seen = {p.path for p in problems}

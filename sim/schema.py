@@ -7,16 +7,17 @@ comment in a YAML file never has to restate a default.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sim.adoption_schema import Adoption, Campaign
-from sim.money_schema import Payment, SubsidyPolicy
+from sim.money_schema import STRICT, LocalTime, Payment, SubsidyPolicy
 
 _NUM = r"(\d+(?:\.\d+)?)"
-DURATION_RE = re.compile(rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m)?\s*$")
+DURATION_RE = re.compile(rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m(?:in)?)?\s*$")
+DURATION_FORMS = "'3d', '6h', '1d12h' or '90m'"
 MAX_DRIVERS = 500_000
 MAX_DAILY_REQUESTS = 20_000_000
 MAX_DURATION_S = 400 * 86400
@@ -27,23 +28,23 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class Frozen(BaseModel):
-    """Base of every scenario model: frozen, strict about keys, finite numbers only."""
+    """Base of every scenario model: frozen, strict about keys and types, finite numbers."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = STRICT
 
 
-def parse_duration(text: str | int | float) -> float:
-    """Seconds in "6h", "3d", "1d12h", "90m" (or a bare number of seconds)."""
-    if isinstance(text, bool):
-        raise ValueError("must be a duration such as '6h' or '3d'")
-    if isinstance(text, int | float):
-        seconds = float(text)
-    else:
-        m = DURATION_RE.match(text)
-        if not m or not any(m.groups()):
-            raise ValueError("must be a duration such as '6h', '3d', '1d12h' or '90m'")
-        d, h, mi = (float(g) if g else 0.0 for g in m.groups())
-        seconds = d * 86400 + h * 3600 + mi * 60
+def parse_duration(text: str) -> float:
+    """Seconds in "6h", "3d", "1d12h", "90m" ("90min"). A bare number has no unit: nobody
+    means 3 seconds by ``duration: 3``, so it is refused rather than guessed."""
+    if not isinstance(text, str):
+        if isinstance(text, int | float) and not isinstance(text, bool):
+            raise ValueError(f"needs a unit, such as {DURATION_FORMS}")
+        raise ValueError(f"must be a duration such as {DURATION_FORMS}")
+    m = DURATION_RE.match(text)
+    if not m or not any(m.groups()):
+        raise ValueError(f"must be a duration such as {DURATION_FORMS}")
+    d, h, mi = (float(g) if g else 0.0 for g in m.groups())
+    seconds = d * 86400 + h * 3600 + mi * 60
     if not 0 < seconds <= MAX_DURATION_S:
         raise ValueError(f"must be more than 0 and at most {MAX_DURATION_S // 86400} days")
     return seconds
@@ -282,11 +283,15 @@ class Outputs(Frozen):
     plots: bool = True
 
 
+def _when(t: datetime) -> str:
+    return t.date().isoformat() if t == datetime.combine(t.date(), time()) else t.isoformat()
+
+
 class Scenario(Frozen):
     name: str = Field(default="scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
     seed: int = Field(default=0, ge=0, lt=2**63)
-    start: datetime = datetime(2013, 12, 1)
-    duration: str | float = "1d"
+    start: LocalTime = datetime(2013, 12, 1)
+    duration: str = "1d"
     city: City = GridCity()
     fleet: Fleet = Fleet()
     demand: Demand = Demand()
@@ -299,20 +304,33 @@ class Scenario(Frozen):
     campaigns: list[Campaign] = Field(default_factory=list)
     outputs: Outputs = Outputs()
 
-    @field_validator("duration")
+    @field_validator("duration", mode="before")
     @classmethod
-    def _duration(cls, v: str | float) -> str | float:
-        parse_duration(v)
+    def _duration(cls, v: Any) -> Any:
+        parse_duration(v)  # also refuses what is not text, naming the accepted forms
         return v
 
     @field_validator("start")
     @classmethod
-    def _naive(cls, v: datetime) -> datetime:
-        if v.tzinfo is not None:
-            raise ValueError("give the local time without a time zone")
+    def _whole_second(cls, v: datetime) -> datetime:
         if v.microsecond:
             raise ValueError("give the start to the whole second")
         return v
+
+    def _before_start(self) -> list[str]:
+        """Policies and campaigns that are over before the run starts would be silently
+        ignored: most likely a mistyped year. (Ones after the end are fine: a run is often
+        shortened with ``--set duration=2d``.)"""
+        out = []
+        start = _when(self.start)
+        for i, p in enumerate(self.policies):
+            if p.effective_end <= self.start:
+                out.append(f"policies.{i}: policy {p.id!r} runs {_when(p.start)} to"
+                           f" {_when(p.effective_end)}, all before the run starts ({start})")
+        for i, c in enumerate(self.campaigns):
+            if c.date < self.start.date():
+                out.append(f"campaigns.{i}.date: {c.date} is before the run starts ({start})")
+        return out
 
     @property
     def duration_s(self) -> float:
@@ -361,6 +379,7 @@ class Scenario(Frozen):
             if c.kind == "install_app" and c.platform not in platforms:
                 problems.append(f"campaigns.{i}.platform: install_app needs one of"
                                  f" population.platforms (got {c.platform!r})")
+        problems += self._before_start()
         ids = [p.id for p in self.policies]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
