@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="use a running Dask scheduler instead of a local cluster")
     sw.add_argument("--out", type=Path, help="sweep directory (default runs/sweep-NAME); "
                     "a rerun resumes it")
+    sw.add_argument("--force", action="store_true",
+                    help="use a directory that holds another sweep's results (replaced)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
     cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
@@ -134,7 +136,8 @@ def _sweep(args) -> int:
 
     out = args.out or Path("runs") / f"sweep-{args.file.stem}"
     res = run_sweep(args.file, out, workers=args.workers, scheduler=args.scheduler,
-                    progress=not args.quiet and sys.stderr.isatty(), log=print)
+                    progress=not args.quiet and sys.stderr.isatty(), log=print,
+                    force=args.force)
     print(f"outputs: {res.dir}")
     if res.failed:
         print(f"error: {res.failed} of {res.runs} runs failed; see {res.dir / 'failures.json'}",

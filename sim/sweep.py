@@ -22,10 +22,6 @@ import json
 import os
 import shutil
 import time
-import traceback
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,11 +31,18 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import io
-from sim.scenario import Problem, ScenarioError, apply_override, load_scenario, scenario_from_dict
-from sim.sweep_results import cell, write_results
+from sim.scenario import (
+    Problem,
+    ScenarioError,
+    apply_override,
+    load_scenario,
+    load_yaml,
+    scenario_from_dict,
+)
+from sim.sweep_dask import compute, dask_client, importing_main, is_complete
+from sim.sweep_dir import SWEEP_FILE, check_out, clear_staging, identity, lock, prune, take_over
+from sim.sweep_results import cell, probe_metrics, unknown_metrics, write_results
 
-RUN_FILE = "sweep_run.json"  # written inside a run's staging directory: its presence = complete
-SWEEP_FILE = "sweep.json"
 _PATH = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
 _METRIC = r"^[^.\s]+(\.[^.\s]+)*$"  # summary keys may hold ':' (dispatch.app:didi.requests)
 Values = Annotated[list[Any], Field(min_length=1)]
@@ -126,7 +129,7 @@ def read_spec(path: str | Path) -> SweepSpec:
     path = Path(path)
     src = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SweepError([Problem(src, "", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -187,32 +190,42 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
     for path, sec in sections.items():
         if path in ("seed", "name"):
             problems[path] = Problem(source, f"{sec}.{path}", "set by the sweep for each run")
+    swept: dict[tuple[str, str], list[Any]] = {}  # (path, message) -> the values it hit
     points: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for combo in itertools.product(*(rows for _, _, rows in axes)):
         params = {p: v for (_, paths, _), row in zip(axes, combo, strict=True)
                   for p, v in zip(paths, row, strict=True)}
         data = json.loads(json.dumps(base))
-        try:
-            for path, value in params.items():
+        broken = False
+        for path, value in params.items():
+            try:
                 apply_override(data, path.split("."), value)
+            except ValueError as exc:  # "--set a.b: no list item 5": say where instead
+                swept.setdefault((f"{sections[path]}.{path}", str(exc).split(": ", 1)[-1]), [])
+                broken = True
+        try:
             resolved = scenario_from_dict(data, source).model_dump(mode="json")
-        except ValueError as exc:
-            p = Problem(source, "", str(exc))
-            problems[str(p)] = p
-            continue
         except ScenarioError as exc:
             for p in exc.problems:
-                swept = next((s for s in params if p.path == s or p.path.startswith(s + ".")),
-                             None)
-                if swept is not None:
-                    q = Problem(source, f"{sections[swept]}.{swept}", p.message, p.value,
-                                p.has_value)
+                at = next((s for s in params if p.path == s or p.path.startswith(s + ".")),
+                          None)
+                if at is not None:
+                    hits = swept.setdefault((f"{sections[at]}.{at}", p.message), [])
+                    if p.has_value and p.value not in hits:
+                        hits.append(p.value)
                 else:
-                    at = ", ".join(f"{k}={cell(v)}" for k, v in params.items())
-                    q = Problem(source, p.path, f"{p.message} (at {at})", p.value, p.has_value)
-                problems[str(q)] = q
+                    where = ", ".join(f"{k}={cell(v)}" for k, v in params.items())
+                    q = Problem(source, p.path, f"{p.message} (at {where})", p.value,
+                                p.has_value)
+                    problems[str(q)] = q
             continue
-        points.append((params, resolved))
+        if not broken:
+            points.append((params, resolved))
+    for (path, msg), hits in swept.items():  # one line per path and problem, not per value
+        q = (Problem(source, path, msg, hits[0], True) if len(hits) == 1 else
+             Problem(source, path, f"{msg} (got {_values(hits)})")
+             if hits else Problem(source, path, msg))
+        problems[str(q)] = q
     if problems:  # in the order of the sweep file's parameters
         order = {f"{sec}.{p}": i for i, (p, sec) in enumerate(sections.items())}
         raise SweepError(sorted(problems.values(), key=lambda q: order.get(q.path, len(order))))
@@ -227,79 +240,29 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
     return tasks
 
 
-def is_complete(run_dir: Path, digest: str) -> bool:
-    """A run directory under its real name, computed from exactly this scenario and seed."""
-    try:
-        stored = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return stored.get("hash") == digest and (run_dir / "summary.json").is_file()
-
-
-def execute(task: RunTask) -> dict[str, Any]:
-    """Compute one run on a worker. Errors come back as values so the sweep goes on."""
-    from sim.api import run
-
-    final = Path(task.dir)
-    if is_complete(final, task.hash):  # a retried task whose first attempt got that far
-        return {"index": task.index, "status": "ok", "computed": True}
-    staging = final.parent / f".{final.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    t0 = time.perf_counter()
-    try:
-        run(task.scenario, staging)
-        io.write_json(staging / RUN_FILE, {
-            "index": task.index, "point": task.point, "replication": task.replication,
-            "params": task.params, "seed": task.seed, "hash": task.hash,
-            "wall_s": round(time.perf_counter() - t0, 3),
-        })
-        if is_complete(final, task.hash):
-            io.discard(staging)
-        else:
-            io.commit(staging, final)
-    except Exception as exc:
-        io.discard(staging)
-        return {"index": task.index, "status": "error", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc()}
-    except BaseException:
-        io.discard(staging)
-        raise
-    return {"index": task.index, "status": "ok", "computed": True}
-
-
-def check_out(out: Path) -> None:
-    """Refuse a file, or a non-empty directory that is not a sweep's."""
-    if out.exists() and not out.is_dir():
-        raise io.OutputExists(f"{out}: exists and is not a directory")
-    if out.is_dir() and not (out / SWEEP_FILE).exists() and not (out / "runs").is_dir() \
-            and any(out.iterdir()):
-        raise io.OutputExists(f"{out}: not empty and not a sweep directory")
-
-
-def _lock(out: Path):
-    """Hold an exclusive lock on the sweep directory (released by the OS if we die)."""
-    import fcntl
-
-    f = open(out / ".lock", "w")  # noqa: SIM115
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.close()
-        raise io.OutputExists(f"{out}: another sweep is running in this directory") from None
-    return f
+def _values(values: list[Any]) -> str:
+    text = ", ".join(repr(v) for v in values)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None, *,
               workers: int = 2, scheduler: str | None = None, client: Any = None,
-              progress: bool = False, root: str | Path | None = None,
+              progress: bool = False, root: str | Path | None = None, force: bool = False,
               log: Any = None) -> SweepResult:
     """Run (or resume) a sweep and write runs.csv, aggregate.csv and plots/ under ``out``.
 
     ``spec`` is a sweep file, a mapping or a ``SweepSpec``; a mapping's ``base`` is relative
     to ``root`` (default: the current directory). Runs go to ``client`` if given, else to the
-    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes. Raises
-    ``SweepError`` for a bad sweep, ``OutputExists`` for a directory that is not a sweep's
-    and ``BadInput`` for a scheduler that cannot be reached, all before writing anything.
+    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes. ``out``
+    may hold this sweep's earlier results (resumed), not another sweep's unless ``force``
+    (its runs that are not runs of this sweep are removed). Raises ``SweepError`` for a bad
+    sweep or unknown metrics, ``OutputExists`` for a directory that is not this sweep's or
+    is in use, and ``BadInput`` for a scheduler that cannot be reached, all before writing
+    anything. Call it under ``if __name__ == "__main__":`` in a script: the local cluster's
+    worker processes import the script again.
     """
+    if importing_main():
+        raise SystemExit(1)  # a worker process importing an unguarded script: see sim.sweep_dask
     source = "<sweep>"
     if isinstance(spec, str | Path):
         source, root = str(spec), Path(spec).parent
@@ -313,38 +276,46 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
         out = Path(tempfile.mkdtemp(prefix="taxisim-sweep-"))
     out = Path(out)
     tasks = plan(spec, root, source, out.resolve())
-    check_out(out)
+    check_metrics(spec, tasks, source)
+    owner = identity(None if source == "<sweep>" else source)
+    check_out(out, owner, force)
     t0 = time.perf_counter()
-    needed = any(not is_complete(Path(t.dir), t.hash) for t in tasks)
-    with _dask(workers, scheduler, client, needed) as dask_client:
-        out.mkdir(parents=True, exist_ok=True)
-        lock = _lock(out)
-        try:
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    held = lock(out)  # before the cluster starts: a second sweep here stops at once
+    try:
+        check_out(out, owner, force)  # again, now that no other sweep can write it
+        todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
+        with dask_client(workers, scheduler, client, bool(todo)) as dask:
             (out / "runs").mkdir(exist_ok=True)
-            _clear_staging(out)
-            todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
-            outcomes = _compute(todo, dask_client, progress) if todo else {}
-            _clear_staging(out)  # left by a worker that was lost mid-run
-            failures = [{"index": t.index, "params": t.params, "seed": t.seed,
-                         "error": outcomes[t.index]["error"],
-                         "traceback": outcomes[t.index]["traceback"]}
-                        for t in todo if outcomes[t.index]["status"] != "ok"]
-            computed = sum(1 for o in outcomes.values() if o.get("computed"))
-            write_results(out, spec, tasks, failures, {t.index for t in todo})
-            result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo),
-                                 len(failures), round(time.perf_counter() - t0, 3))
-            io.write_json(out / SWEEP_FILE, {
-                "sweep_file": None if source == "<sweep>" else source,
-                "spec": spec.model_dump(mode="json", by_alias=True),
-                "params": spec.params(), "points": len(tasks) // spec.replications,
-                "runs": len(tasks),
-                "last": {"computed": computed, "skipped": result.skipped,
-                         "failed": len(failures),
-                         "workers": None if (client or scheduler) else workers,
-                         "wall_s": result.wall_s},
-            })
-        finally:
-            lock.close()
+            clear_staging(out)
+            prune(out, {Path(t.dir).name for t in tasks})
+            manifest = {"sweep_file": owner,
+                        "spec": spec.model_dump(mode="json", by_alias=True),
+                        "params": spec.params(), "points": len(tasks) // spec.replications,
+                        "runs": len(tasks), "last": take_over(out, owner)}
+            _write_json(out / SWEEP_FILE, manifest)  # whose directory this is, from the start
+            outcomes = compute(todo, dask, progress) if todo else {}
+        clear_staging(out)  # left by a worker that was lost mid-run
+        failures = [{"index": t.index, "params": t.params, "seed": t.seed,
+                     "error": outcomes[t.index]["error"],
+                     "traceback": outcomes[t.index]["traceback"]}
+                    for t in todo if outcomes[t.index]["status"] != "ok"]
+        computed = sum(1 for o in outcomes.values() if o.get("computed"))
+        write_results(out, spec, tasks, failures, {t.index for t in todo})
+        result = SweepResult(out, len(tasks), computed, len(tasks) - len(todo),
+                             len(failures), round(time.perf_counter() - t0, 3))
+        manifest["last"] = {"computed": computed, "skipped": result.skipped,
+                            "failed": len(failures),
+                            "workers": None if (client or scheduler) else workers,
+                            "wall_s": result.wall_s}
+        _write_json(out / SWEEP_FILE, manifest)
+    except BaseException:
+        if created and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing else written
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        held.close()
     if log is not None:
         log(f"sweep: {len(tasks)} runs ({len(tasks) // spec.replications} points x "
             f"{spec.replications} replications): {computed} computed, {result.skipped} already "
@@ -352,53 +323,24 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
     return result
 
 
-def _clear_staging(out: Path) -> None:
-    for stale in (out / "runs").glob(".*"):
-        shutil.rmtree(stale, ignore_errors=True)
+def check_metrics(spec: SweepSpec, tasks: list[RunTask], source: str) -> None:
+    """Every metric the sweep file names must be one its runs report: checked on a tiny
+    run of the first grid point (then of the last), so a typo costs no sweep."""
+    wanted = list(dict.fromkeys(spec.metrics))
+    known: set[str] = set()
+    for i in sorted({0, len(tasks) - 1}) if tasks and wanted else ():
+        names = probe_metrics(tasks[i].scenario)
+        if names is None:
+            return  # cannot tell before running: the sweep warns after it instead
+        known |= names
+        if not unknown_metrics(wanted, known):
+            return
+    if known:
+        raise SweepError([Problem(source, "metrics", msg)
+                          for msg in unknown_metrics(wanted, known)])
 
 
-@contextmanager
-def _dask(workers: int, scheduler: str | None, client: Any, needed: bool) -> Iterator[Any]:
-    """The client to run on: the caller's, one connected to ``scheduler``, or a local cluster
-    of ``workers`` processes with one thread each (closed on the way out)."""
-    if client is not None or not needed:
-        yield client
-        return
-    import logging
-
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            own = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise io.BadInput(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-        with own:
-            yield own
-        return
-    with LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as own:
-        yield own
-
-
-def _compute(todo: list[RunTask], client: Any, progress: bool) -> dict[int, dict[str, Any]]:
-    """Submit every task; a task whose worker is lost is rescheduled by Dask."""
-    from distributed import as_completed
-    from tqdm import tqdm
-
-    token = uuid.uuid4().hex[:8]  # never handed a result cached under an earlier key
-    futures = {client.submit(execute, t, key=f"taxisim-run-{t.index}-{token}", retries=2,
-                             pure=False): t for t in todo}
-    outcomes: dict[int, dict[str, Any]] = {}
-    with tqdm(total=len(todo), unit="run", disable=not progress, leave=False) as bar:
-        for fut in as_completed(futures):
-            t = futures[fut]
-            try:
-                outcomes[t.index] = fut.result()
-            except Exception as exc:  # the worker died every time, or could not run it
-                outcomes[t.index] = {"index": t.index, "status": "error",
-                                     "error": f"{type(exc).__name__}: {exc}",
-                                     "traceback": "".join(traceback.format_exception(exc))}
-            bar.update(1)
-    return outcomes
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    io.write_json(tmp, data)
+    os.replace(tmp, path)

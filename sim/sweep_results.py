@@ -40,6 +40,43 @@ def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, float | int 
     return out
 
 
+def probe_metrics(scenario: dict[str, Any]) -> set[str] | None:
+    """The metric names a run of ``scenario`` reports, from a five-day run of a tiny sample
+    of it (a few hundredths of a second): names depend on the rails, channels and policies
+    and on the run being long enough for a Bass fit, not on the city's size. None when the
+    shrunken scenario cannot run; the names are then checked only after the sweep."""
+    from sim.city import build_city
+    from sim.engine import simulate
+    from sim.scenario import apply_override, scenario_from_dict
+    from sim.summary import summarize
+
+    data = json.loads(json.dumps(scenario))
+    try:
+        apply_override(data, ["duration"], "5d")
+        sample = data.get("population", {}).get("sample", 1.0)
+        apply_override(data, ["population", "sample"], min(float(sample), 1e-4))
+        scn = scenario_from_dict(data, "<probe>")
+        return set(flatten(summarize(simulate(scn, None, city=build_city(scn.city)))))
+    except Exception:  # the runs themselves will report what is wrong
+        return None
+
+
+def unknown_metrics(wanted: list[str], known: set[str]) -> list[str]:
+    """One message per wanted metric that is not in ``known``, with the nearest names."""
+    import difflib
+
+    examples = [m for m in (*DEFAULT_METRICS, "adoption.final.alipay.riders_bound")
+                if m in known] or sorted(known)[:4]
+    out = []
+    for m in wanted:
+        if m not in known:
+            near = difflib.get_close_matches(m, sorted(known), n=3, cutoff=0.6)
+            hint = (f"did you mean {' or '.join(near)}?" if near else
+                    f"metrics are numeric figures of summary.json such as {', '.join(examples)}")
+            out.append(f"unknown metric {m!r} ({hint})")
+    return out
+
+
 def read_runs(tasks, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per run: the task, its status and error, its flattened summary."""
     failed = {f["index"]: f for f in failures}
@@ -149,51 +186,98 @@ def _write_csv(path: Path, columns: list[str], rows: Iterable[list[Any]]) -> Non
     os.replace(tmp, path)
 
 
-def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list[str]) -> None:
-    """plots/<metric>.png (':' as '_'): mean and 95% interval against each swept axis."""
-    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
+MAX_LINES = 6  # more lines than this in one panel are pooled into one, labelled so
 
+
+def _wrap(text: str, width: int, sep: str = ".") -> str:
+    """Break a long dotted name (or ``sep``-joined list) after a separator so it fits."""
+    lines, line = [], ""
+    for part in text.split(sep):
+        piece = part if not line else sep + part
+        if line and len(line) + len(piece) > width:
+            lines.append(line + sep.rstrip())
+            piece = part
+            line = ""
+        line += piece
+    return "\n".join([*lines, line])
+
+
+def write_plots(folder: Path, spec, records: list[dict[str, Any]], metrics: list[str]) -> None:
+    """plots/<metric>.png (':' as '_'), one figure per metric (see ``sweep_figure``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):  # metrics of an earlier invocation
         old.unlink()
+    for metric in metrics:
+        sweep_figure(spec, records, metric).savefig(
+            folder / f"{metric.replace(':', '_').replace('/', '_')}.png", dpi=100)
+
+
+def sweep_figure(spec, records: list[dict[str, Any]], metric: str):
+    """Mean and 95% interval of ``metric`` against each swept axis, one line per combination
+    of the other axes' values; past six, one line pooling them, labelled so."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
+
     axes = spec.axes()
     ok = [r for r in records if r["status"] == "ok"]
-    for metric in metrics:
-        fig = Figure(figsize=(5.2 * len(axes), 3.8))
-        panels = fig.subplots(1, len(axes), squeeze=False)
-        for ax, (_, paths, rows) in zip(panels[0], axes, strict=True):
-            key = paths[0]
-            xs = [row[0] for row in rows]
-            numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
-            pos = {cell(x): (x if numeric else i) for i, x in enumerate(xs)}
-            others = [p for p in spec.params() if p not in paths]
-            groups: dict[tuple, list[dict[str, Any]]] = {}
-            for r in ok:
-                g = tuple(cell(r["task"].params[p]) for p in others)
-                groups.setdefault(g, []).append(r)
-            if len(groups) > 6:  # too many lines to read: pool over the other parameters
-                groups = {(): ok}
-            for g, recs in groups.items():
-                pts = []
-                for label, x in pos.items():
-                    vals = [r["metrics"][metric] for r in recs
-                            if cell(r["task"].params[key]) == label
-                            and r["metrics"].get(metric) is not None]
-                    if vals:
-                        mean, lo, hi = mean_ci(vals)
-                        pts.append((x, mean, mean - lo, hi - mean))
-                if pts:
-                    x, y, dlo, dhi = zip(*pts, strict=True)
-                    name = ", ".join(f"{p}={v}" for p, v in zip(others, g, strict=False))
-                    ax.errorbar(x, y, yerr=[dlo, dhi], marker="o", capsize=3,
-                                label=name or None)
-            if not numeric:
-                ax.set_xticks(list(pos.values()), list(pos), rotation=20)
-            ax.set_xlabel(" = ".join(paths) if len(paths) > 1 else key)
-            ax.set_ylabel(metric)
-            ax.grid(alpha=0.3)
-            if len(groups) > 1:
-                ax.legend(fontsize=7)
-        fig.suptitle(f"{metric}: mean and 95% interval over replications")
-        fig.tight_layout()
-        fig.savefig(folder / f"{metric.replace(':', '_').replace('/', '_')}.png", dpi=100)
+    width = 5.2 * len(axes)
+    fig = Figure(figsize=(width, 4.2))
+    panels = fig.subplots(1, len(axes), squeeze=False)
+    legend = max(_panel(ax, metric, spec, ok, paths, rows)
+                 for ax, (_, paths, rows) in zip(panels[0], axes, strict=True))
+    fig.set_figheight(4.2 + 0.1 * legend)  # legends sit under their panels
+    fig.suptitle(f"{_wrap(metric, int(width * 11))}\n"
+                 "mean and 95% interval over replications", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _panel(ax, metric: str, spec, ok: list[dict[str, Any]], paths: list[str],
+           rows: list[tuple[Any, ...]]) -> int:
+    """Draw one axis of a sweep; returns the number of text lines of its legend."""
+    key = paths[0]
+    xs = [row[0] for row in rows]
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+    pos = {cell(x): (x if numeric else i) for i, x in enumerate(xs)}
+    others = [p for p in spec.params() if p not in paths]
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in ok:
+        groups.setdefault(tuple(cell(r["task"].params[p]) for p in others), []).append(r)
+    pooled = len(groups) > MAX_LINES
+    if pooled:  # too many lines to read: one line over all values of the other parameters
+        groups = {(): ok}
+    for g, recs in groups.items():
+        pts = []
+        for label, x in pos.items():
+            vals = [r["metrics"][metric] for r in recs
+                    if cell(r["task"].params[key]) == label
+                    and r["metrics"].get(metric) is not None]
+            if vals:
+                mean, lo, hi = mean_ci(vals)
+                pts.append((x, mean, mean - lo, hi - mean))
+        if pts:
+            x, y, dlo, dhi = zip(*pts, strict=True)
+            name = ("\n".join(_wrap(f"{p}={v}", 40) for p, v in zip(others, g, strict=False))
+                    if not pooled else
+                    f"all {_combinations(others, ok)} combinations of\n"
+                    + _wrap(", ".join(others), 40, ", ") + "\npooled")
+            ax.errorbar(x, y, yerr=[dlo, dhi], marker="o", capsize=3, label=name or None)
+    if not numeric:
+        ax.set_xticks(list(pos.values()), [_wrap(t, 14, " ") for t in pos], fontsize=8,
+                      rotation=20)
+    ax.set_xlabel(_wrap(" = ".join(paths), 40, " = "), fontsize=9)
+    ax.set_ylabel(_wrap(metric, 30), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    labels = ax.get_legend_handles_labels()[1]
+    if (len(groups) == 1 and not pooled) or not labels:
+        return 0
+    ncol = 2 if len(labels) > 3 else 1
+    ax.legend(fontsize=6.5, ncol=ncol, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)
+    per_row = [max(t.count("\n") + 1 for t in labels[i:i + ncol])
+               for i in range(0, len(labels), ncol)]
+    return sum(per_row) + len(per_row) // 2 + 1
+
+
+def _combinations(others: list[str], ok: list[dict[str, Any]]) -> int:
+    return len({tuple(cell(r["task"].params[p]) for p in others) for r in ok})

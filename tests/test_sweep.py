@@ -62,7 +62,7 @@ def client():
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False})
     c = Client(cluster)
     yield c
     c.close()
@@ -210,6 +210,43 @@ def test_bad_sweep_file_exit_2_one_line_each_nothing_written(tmp_path):
     assert not out.exists()
 
 
+def test_a_bad_path_is_reported_once_whatever_its_values(tmp_path):
+    f = tmp_path / "sweep.yaml"
+    got = problems(tmp_path, grid={"fleet.nosuch": [1, 2, 3], "fleet.drivers": [-1, -2, 30],
+                                   "policies.7.amount_yuan": [1, 2]})
+    assert got == [f"error: {f}: grid.fleet.nosuch: unknown key (got 1, 2, 3)",
+                   f"error: {f}: grid.fleet.drivers: Input should be greater than or equal to 1"
+                   " (got -1, -2)",
+                   f"error: {f}: grid.policies.7.amount_yuan: no list item 7"]
+
+
+def test_unknown_metrics_are_refused_before_any_run(tmp_path):
+    f = write_sweep(tmp_path, metrics=["wait_s.mean", "wait.mean", "no.such.metric"])
+    out = tmp_path / "out"
+    r = cli("sweep", str(f), "--out", str(out))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and r.stdout == "" and len(lines) == 2, r.stderr
+    assert lines[0].startswith(f"error: {f}: metrics: unknown metric 'wait.mean' "
+                               "(did you mean wait_s.mean or ")
+    assert lines[1].startswith(f"error: {f}: metrics: unknown metric 'no.such.metric' "
+                               "(metrics are numeric figures of summary.json such as "
+                               "completed_share, wait_s.mean")
+    assert not out.exists()
+
+
+def test_probe_knows_every_metric_a_run_reports(reference):
+    from sim.sweep import read_spec
+    from sim.sweep_results import probe_metrics
+
+    spec = read_spec(reference.parent / "sweep.yaml")
+    tasks = plan(spec, reference.parent, "s", reference)
+    names = probe_metrics(tasks[0].scenario)
+    columns = (reference / "runs.csv").read_text().splitlines()[0].split(",")
+    reported = set(columns[columns.index("error") + 1:])
+    assert reported and reported <= names
+    assert "adoption.bass_fit.alipay.riders_bound.p" in names  # runs of five days have it
+
+
 def problems(tmp_path: Path, **over) -> list[str]:
     from sim.sweep import read_spec
 
@@ -234,6 +271,153 @@ def test_sweep_file_problems_name_their_path(tmp_path):
         f"error: {f}: grid.seed: set by the sweep for each run"]
     with pytest.raises(SweepError):
         spec_from_dict({"base": "x.yaml", "grid": {"not a path": [1]}})
+
+
+def test_local_sweep_leaves_port_8787_alone(tmp_path):
+    """The scheduler's HTTP server takes a free port, so a second cluster never warns."""
+    import contextlib
+    import socket
+
+    held = socket.socket()
+    with contextlib.suppress(OSError):  # if something has it already: the same situation
+        held.bind(("127.0.0.1", 8787))  # a dashboard of another cluster, as far as Dask knows
+    try:
+        f = write_sweep(tmp_path, replications=1, grid={"fleet.drivers": [30]})
+        r = cli("sweep", str(f), "--workers", "1", "--out", str(tmp_path / "out"), "--quiet")
+    finally:
+        held.close()
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_a_locked_directory_is_refused_before_a_cluster_starts(tmp_path):
+    import fcntl
+
+    write_sweep(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code = ("import sys\nfrom sim.io import OutputExists\nfrom sim.sweep import run_sweep\n"
+                "try:\n    run_sweep('sweep.yaml', 'out', workers=1)\n"
+                "except OutputExists as exc:\n    print(exc)\n"
+                "print('distributed' in sys.modules)\n")
+        r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+    assert r.stdout.splitlines() == ["out: another sweep is running in this directory",
+                                     "False"], r.stdout + r.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]
+
+
+def test_another_sweeps_directory_is_refused_unless_forced(tmp_path, client):
+    first = write_sweep(tmp_path, replications=1, grid={"fleet.drivers": [30, 60]})
+    second = tmp_path / "other.yaml"
+    second.write_text(yaml.safe_dump({**yaml.safe_load(first.read_text()),
+                                      "grid": {"fleet.drivers": [45]}}), encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("sweep", str(first), "--scheduler", client.scheduler.address, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    r = cli("sweep", str(second), "--scheduler", client.scheduler.address, "--out", str(out))
+    assert r.returncode == 2 and r.stderr == (
+        f"error: {second}: {out}: holds the results of another sweep (sweep file "
+        f"{first}); use another --out, or --force to replace them\n"), r.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    with pytest.raises(OutputExists):
+        run_sweep(yaml.safe_load(second.read_text()), out, client=client, root=tmp_path)
+    r = cli("sweep", str(second), "--scheduler", client.scheduler.address, "--out", str(out),
+            "--force")
+    assert r.returncode == 0 and counts(r.stdout) == (1, 0, 0), r.stderr
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["00000"]
+    assert read_table(out / "runs.csv")["fleet.drivers"].tolist() == [45]
+    assert json.loads((out / "sweep.json").read_text())["sweep_file"] == str(second)
+    again = cli("sweep", str(second), "--scheduler", client.scheduler.address, "--out",
+                str(out))  # its own directory now: resumed
+    assert again.returncode == 0 and counts(again.stdout) == (0, 1, 0), again.stderr
+
+
+def test_a_smaller_grid_leaves_no_old_runs_behind(tmp_path, client):
+    spec = yaml.safe_load(write_sweep(tmp_path, replications=1).read_text())
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, client=client, root=tmp_path).runs == 6
+    spec["grid"] = {"fleet.drivers": [30, 60]}
+    res = run_sweep(spec, out, client=client, root=tmp_path)
+    assert res.runs == 2
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["00000", "00001"]
+    assert len(read_table(out / "runs.csv")["index"]) == 2
+
+
+def test_a_script_without_main_guard_gets_one_clear_error(tmp_path):
+    write_sweep(tmp_path, replications=1, grid={"fleet.drivers": [30]})
+    script = tmp_path / "my_sweep.py"
+    script.write_text("from sim.sweep import run_sweep\n"
+                      "res = run_sweep('sweep.yaml', 'out', workers=1)\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=180)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.count("Traceback") == 1 and len(r.stderr.splitlines()) < 15, r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        f"sim.sweep.SweepError: error: {script}: the local Dask cluster's worker processes "
+        "failed to start: call run_sweep under `if __name__ == \"__main__\":` in this script "
+        "(each worker process imports the script again)")
+    assert not (tmp_path / "out").exists()
+
+
+def figure_fits(fig) -> None:
+    """Every text of a figure (title, axis labels, ticks, legends) lies inside it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    for ext in [*(t.get_window_extent(renderer) for t in fig.texts),  # the title
+                *(ax.get_tightbbox(renderer) for ax in fig.axes)]:  # labels, ticks, legend
+        assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1, ext
+        assert box.y0 - 1 <= ext.y0 and ext.y1 <= box.y1 + 1, ext
+
+
+def test_plot_text_fits_and_pooled_lines_say_so():
+    from sim.sweep_results import MAX_LINES, sweep_figure
+
+    metric = "adoption.final.alipay.riders_bound"
+    amounts = {"policies.0.amount_yuan": [0, 2, 5, 10], "policies.1.amount_yuan": [0, 2, 5, 10]}
+    one_axis = spec_from_dict({"base": "x.yaml", "zip": amounts})  # sweeps/subsidy_amount.yaml
+    fig = sweep_figure(one_axis, fake_records(one_axis, metric), metric)
+    figure_fits(fig)
+    assert fig.get_suptitle().startswith("adoption.final.alipay.")
+    spec = spec_from_dict({"base": "x.yaml", "grid": {"fleet.drivers": [8000, 10000, 12000],
+                                                      "dispatch.policy": ["nearest", "batch"]},
+                           "zip": {p: v[:3] for p, v in amounts.items()}})  # the README's
+    fig = sweep_figure(spec, fake_records(spec, metric), metric)
+    figure_fits(fig)
+    assert all(ax.get_legend() for ax in fig.axes)
+    policy_panel = fig.axes[1]  # its others take 3 x 3 > MAX_LINES values: pooled
+    assert MAX_LINES < 9 and len(policy_panel.lines) > 0
+    (label,) = policy_panel.get_legend_handles_labels()[1]
+    assert label.startswith("all 9 combinations of") and label.endswith("pooled")
+    assert len(fig.axes[0].get_legend_handles_labels()[1]) == 6  # one per other value pair
+
+
+def fake_records(spec, metric: str) -> list[dict]:
+    """Three successful runs per grid point of ``spec`` (scenarios left unresolved)."""
+    return [{"task": t, "status": "ok", "metrics": {metric: 0.1 * (t.index % 7)}}
+            for t in plan_free(spec)]
+
+
+def plan_free(spec):
+    """The tasks of ``spec`` without resolving scenarios (for plots only)."""
+    import itertools
+
+    from sim.sweep import RunTask
+
+    axes = spec.axes()
+    out = []
+    for point, combo in enumerate(itertools.product(*(rows for _, _, rows in axes))):
+        params = {p: v for (_, paths, _), row in zip(axes, combo, strict=True)
+                  for p, v in zip(paths, row, strict=True)}
+        for rep in range(3):
+            out.append(RunTask(len(out), point, rep, params, len(out), {}, "", ""))
+    return out
 
 
 def test_refuses_a_directory_that_is_not_a_sweep(tmp_path):
