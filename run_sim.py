@@ -51,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     run.add_argument("--format", choices=("csv", "parquet"), default="csv",
                      help="format of the ride and ledger tables (parquet needs pyarrow)")
-    val = sub.add_parser("validate", help="check a scenario file and its city without "
-                         "running it")
-    val.add_argument("file", type=Path, help=SCENARIO_HELP)
+    val = sub.add_parser("validate", help="check a scenario file and its city, or every run "
+                         "of a sweep file, without running it")
+    val.add_argument("file", type=Path, help="scenario or sweep YAML file")
     val.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="PATH=VALUE", help="override a field, e.g. fleet.drivers=800")
     sw = sub.add_parser("sweep", help="run a grid of scenarios with replications on Dask")
@@ -160,6 +160,37 @@ def _report(args) -> int:
     return 0
 
 
+def _is_sweep_file(path: Path) -> bool:
+    """A sweep file names its ``base`` scenario; anything unreadable is left to the
+    scenario loader to report."""
+    import yaml
+
+    from sim.scenario import load_yaml
+
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):  # load_scenario says what is wrong
+        return False
+    return isinstance(data, dict) and "base" in data
+
+
+def _validate_sweep(args) -> int:
+    """Plan every run of a sweep (each scenario resolved and validated) and check its
+    metrics, as ``sweep`` does before it starts, without running anything."""
+    from sim.io import BadInput
+    from sim.sweep import check_metrics, plan, read_spec
+
+    if args.overrides:
+        raise BadInput(f"{args.file}: --set applies to scenario files; a sweep file sets"
+                       " its runs' overrides under overrides:")
+    spec = read_spec(args.file)
+    tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
+    check_metrics(spec, tasks, str(args.file))
+    print(f"ok: {args.file}: sweep of {len(tasks)} runs ({len(tasks) // spec.replications}"
+          f" points x {spec.replications} replications) is valid")
+    return 0
+
+
 def _source(args) -> Path:
     return getattr(args, "file", None) or getattr(args, "dir", None) or args.dirs[0]
 
@@ -180,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
+        if args.command == "validate" and _is_sweep_file(args.file):
+            return _validate_sweep(args)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             _check_city(scenario)

@@ -437,3 +437,21 @@ def test_shipped_sweep_files_resolve(path, tmp_path):
     tasks = plan(spec, path.parent, str(path), tmp_path)
     assert len(tasks) == spec.replications * len(
         {tuple(map(str, t.params.values())) for t in tasks})
+
+
+def test_validate_checks_every_run_of_a_sweep_file(tmp_path):
+    good = write_sweep(tmp_path, replications=2, grid={"fleet.drivers": [30, 60]})
+    r = cli("validate", str(good))
+    assert r.returncode == 0 and "sweep of 4 runs (2 points x 2 replications)" in r.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**yaml.safe_load(good.read_text()),
+                                   "grid": {"fleet.drivers": [30, -5]},
+                                   "metrics": ["wait.mean"]}), encoding="utf-8")
+    r = cli("validate", str(bad))
+    assert r.returncode == 2 and r.stderr.startswith(f"error: {bad}: grid.fleet.drivers"), \
+        r.stderr
+    assert "Traceback" not in r.stderr
+    bad.write_text(yaml.safe_dump({**yaml.safe_load(good.read_text()), "metrics": ["wait.mean"]}),
+                   encoding="utf-8")
+    r = cli("validate", str(bad))
+    assert r.returncode == 2 and "unknown metric 'wait.mean'" in r.stderr, r.stderr
