@@ -63,16 +63,22 @@ class OutputExists(Exception):
 PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
 
 
-def check_target(out: Path, force: bool) -> None:
-    """Refuse, before a run writes anything, an output directory it must not replace (the
-    current directory, the project, their parents, a non-empty one without ``force``) or
-    could not create: ``OutputExists`` or ``BadInput``."""
+def refuse_protected(out: Path) -> None:
+    """``OutputExists`` for the current directory, the project and their parents: places a
+    run or a sweep must never take over, whatever ``force`` says."""
     target = out.resolve()
     for keep, what in ((Path.cwd().resolve(), "the current directory"),
                        (PROJECT, "the project directory")):
         if target == keep or target in keep.parents:
-            raise OutputExists(f"{out}: is {what} or one of its parents; a run replaces its "
-                               "output directory, so give a new one")
+            raise OutputExists(f"{out}: is {what} or one of its parents; outputs replace "
+                               "what is there, so give a new directory")
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse, before a run writes anything, an output directory it must not replace (the
+    current directory, the project, their parents, a non-empty one without ``force``) or
+    could not create: ``OutputExists`` or ``BadInput``."""
+    refuse_protected(out)
     if out.exists() and not out.is_dir():
         raise OutputExists(f"{out}: output path exists and is a file, not a directory")
     if out.exists() and any(out.iterdir()) and not force:

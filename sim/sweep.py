@@ -287,14 +287,14 @@ def run_sweep(spec: SweepSpec | dict | str | Path, out: str | Path | None = None
         check_out(out, owner, force)  # again, now that no other sweep can write it
         todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
         with dask_client(workers, scheduler, client, bool(todo)) as dask:
-            (out / "runs").mkdir(exist_ok=True)
-            clear_staging(out)
-            prune(out, {Path(t.dir).name for t in tasks})
             manifest = {"sweep_file": owner,
                         "spec": spec.model_dump(mode="json", by_alias=True),
                         "params": spec.params(), "points": len(tasks) // spec.replications,
                         "runs": len(tasks), "last": take_over(out, owner)}
             _write_json(out / SWEEP_FILE, manifest)  # whose directory this is, from the start
+            (out / "runs").mkdir(exist_ok=True)
+            clear_staging(out)
+            prune(out, {Path(t.dir).name for t in tasks})
             outcomes = compute(todo, dask, progress) if todo else {}
         clear_staging(out)  # left by a worker that was lost mid-run
         failures = [{"index": t.index, "params": t.params, "seed": t.seed,

@@ -37,23 +37,25 @@ def recorded(out: Path) -> dict[str, Any] | None:
 def _same_owner(stored: Any, mine: str | None) -> bool:
     if stored is None or mine is None:
         return stored is None and mine is None
-    stored = str(stored)
-    if Path(stored).is_absolute():
-        return stored == mine
-    return Path(stored).name == Path(mine).name  # written before paths were absolute
+    # Written relative to the working directory before paths were absolute: the same file
+    # only if it resolves there from here too.
+    return str(Path(stored).resolve()) == mine
 
 
 def check_out(out: Path, owner: str | None, force: bool = False) -> None:
-    """Refuse a file, a non-empty directory that is not a sweep's, or another sweep's
-    directory (unless ``force``); raises ``OutputExists`` before anything is written."""
+    """Refuse the current or project directory, a file, a non-empty directory without a
+    sweep's ``sweep.json`` (even with ``force``: nothing there is a sweep's to replace), or
+    another sweep's directory (unless ``force``); raises ``OutputExists`` before anything
+    is written."""
+    io.refuse_protected(out)
     if out.exists() and not out.is_dir():
         raise io.OutputExists(f"{out}: exists and is not a directory")
     if not out.is_dir() or all(p.name == ".lock" for p in out.iterdir()):
         return
     info = recorded(out)
-    if info is None and not (out / "runs").is_dir():
-        raise io.OutputExists(f"{out}: not empty and not a sweep directory")
-    if force or info is None:
+    if info is None:
+        raise io.OutputExists(f"{out}: not empty and not a sweep directory (no {SWEEP_FILE})")
+    if force:
         return
     stored = info.get("sweep_file")
     if not _same_owner(stored, owner):

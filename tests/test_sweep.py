@@ -429,6 +429,46 @@ def test_refuses_a_directory_that_is_not_a_sweep(tmp_path):
     assert (tmp_path / "out" / "notes.txt").read_text() == "keep"
 
 
+def test_a_folder_of_runs_without_sweep_json_is_not_taken_even_with_force(tmp_path):
+    """A directory that merely has runs/ and a runs.csv is somebody's own: never pruned."""
+    write_sweep(tmp_path)
+    out = tmp_path / "mine"
+    (out / "runs" / "20131228").mkdir(parents=True)
+    (out / "runs.csv").write_text("mine")
+    (out / "plots").mkdir()
+    (out / "plots" / "my_figure.png").write_text("mine")
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    for force in (False, True):
+        with pytest.raises(OutputExists, match="not a sweep directory"):
+            run_sweep({"base": "city.yaml"}, out, root=tmp_path, force=force)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
+
+
+def test_a_sweep_refuses_the_current_directory(tmp_path, monkeypatch):
+    write_sweep(tmp_path)
+    (tmp_path / "runs" / "12345").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    for out in (".", str(tmp_path.parent)):
+        with pytest.raises(OutputExists, match="current directory"):
+            run_sweep({"base": "city.yaml"}, out, root=tmp_path, force=True)
+    assert (tmp_path / "runs" / "12345").is_dir()
+
+
+def test_an_old_relative_owner_is_matched_by_path_not_name(tmp_path, monkeypatch):
+    from sim.sweep_dir import check_out, identity
+
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "sweep.yaml").write_text("base: x.yaml")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "sweep.json").write_text(json.dumps({"sweep_file": "A/sweep.yaml"}))
+    monkeypatch.chdir(tmp_path)
+    check_out(out, identity("A/sweep.yaml"))  # the same file: resumed
+    with pytest.raises(OutputExists, match="another sweep"):
+        check_out(out, identity("B/sweep.yaml"))  # same name, another file
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_sweep_files_resolve(path, tmp_path):
     from sim.sweep import read_spec
