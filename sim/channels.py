@@ -176,6 +176,7 @@ class BroadcastRace(_Queue):
                       if r.platform == self.name]
         self.rng = w.streams[f"dispatch.broadcast.{self.name}"]
         self.stats = w.channel_stats(APP, platform)
+        self.stats.broadcast = True  # its summary reports the grab race, pushes or none
 
     def request(self, ride) -> None:
         ride.radius = self.spec.radius_s

@@ -106,9 +106,11 @@ class DayBook:
     def _draw_lotteries(self, day: int, t: float) -> None:
         w = self.world
         rng = w.streams["lottery"]
+        won: set[int] = set()  # a ride is made free once, whichever lottery draws it first
         for p in w.book.lotteries:
-            entries = self.lottery.pop(p.id, [])
+            entries = [e for e in self.lottery.pop(p.id, []) if e[0] not in won]
             for ride, refund in w.book.draw_free_rides(p, day, entries, rng):
+                won.add(ride)
                 w.cashier.free_ride(p, p.rail, ride, refund, t, day)
                 w.log.mark_free(ride)
                 self.free[p.rail] += 1

@@ -147,6 +147,7 @@ class ChannelStats:
         self.pickup = Durations()
         self.deadhead_m = 0.0
         self.busy_s = 0.0
+        self.broadcast = False  # orders are pushed to drivers (the grab race)
         self.pushes = 0  # broadcast rounds
         self.reached = 0  # drivers a push reached
         self.grabs = 0
@@ -165,11 +166,12 @@ class ChannelStats:
             "deadhead_km": round(self.deadhead_m * scale / 1000, 1),
             "utilization": round(self.busy_s / on_duty_s, 6) if on_duty_s else None,
         }
-        if self.pushes:
+        if self.broadcast:  # present whenever the policy is, so its names never depend on luck
+            pushes = self.pushes
             out["grab_race"] = {
-                "pushes": round(self.pushes * scale),
-                "drivers_reached_per_push": round(self.reached / self.pushes, 3),
-                "grabs_per_push": round(self.grabs / self.pushes, 3),
+                "pushes": round(pushes * scale),
+                "drivers_reached_per_push": round(self.reached / pushes, 3) if pushes else None,
+                "grabs_per_push": round(self.grabs / pushes, 3) if pushes else None,
                 "time_to_match_s": out["wait_s"],
             }
         return out

@@ -232,3 +232,26 @@ def test_a_free_ride_costs_the_winner_nothing_and_earns_her_nothing(tmp_path):
     alipay = daily["rail"] == "alipay"
     refunds = (rides["fare_fen"] - rides["rider_subsidy_fen"])[rides["free_ride"] == 1].sum()
     assert round(daily["free_ride_yuan"][alipay].sum() * 100) == refunds
+
+
+def test_two_lotteries_never_make_one_ride_free_twice(tmp_path):
+    """Every alipay ride wins: the first lottery draws 40 of them, the second all the rest;
+    each winner's ride then costs her exactly nothing, once."""
+    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
+                payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
+                policies=[{"id": "p", "rail": "alipay", "side": "rider", "amount_yuan": 5,
+                           "daily_free_rides": 40, "start": "2013-12-01", "end": "2014-01-01"},
+                          {"id": "q", "rail": "alipay", "side": "rider", "amount_yuan": 0,
+                           "daily_free_rides": 100_000, "start": "2013-12-01",
+                           "end": "2014-01-01"}])
+    res = sim.run(scn, tmp_path / "r")
+    rides = res.table("rides")
+    alipay = (rides["status"] == "completed") & (rides["rail"] == "alipay")
+    assert (rides["free_ride"][alipay] == 1).all() and alipay.sum() > 40
+    full = res.table("ledger")
+    free = full["entry"] == "free_ride"
+    assert len(set(full["ride_id"][free].tolist())) == free.sum() == alipay.sum()
+    money = res.summary["money"]["subsidy_by_policy"]
+    assert money["p"]["free_rides"] == 40
+    assert money["q"]["free_rides"] == alipay.sum() - 40
+    assert money["q"]["rides_paid"] == 0  # it pays no per-ride amount, only free rides

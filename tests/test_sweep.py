@@ -495,3 +495,15 @@ def test_validate_checks_every_run_of_a_sweep_file(tmp_path):
                    encoding="utf-8")
     r = cli("validate", str(bad))
     assert r.returncode == 2 and "unknown metric 'wait.mean'" in r.stderr, r.stderr
+
+
+def test_probe_names_do_not_depend_on_what_a_tiny_run_happened_to_see():
+    """A broadcast channel reports its grab race even when a tiny probe pushed nothing."""
+    from sim.sweep_results import probe_metrics
+
+    scenario = {**small(), "dispatch": {"policy": "broadcast"},
+                "population": {"riders_apps": {"didi": 0.01, "kuaidi": 0.01}}}
+    names = probe_metrics(scenario)
+    assert names is not None
+    for platform in ("didi", "kuaidi"):
+        assert f"dispatch.app:{platform}.grab_race.grabs_per_push" in names
