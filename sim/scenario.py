@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
@@ -116,6 +117,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         why = getattr(exc, "problem", None) or "invalid YAML"
         raise ValueError(f"--set {text}: the value is not valid YAML ({why});"
                          " quote text that starts with [ { ' \" @ or `") from None
+    except ValueError as exc:  # read but not makeable, such as the date 2013-13-01
+        raise ValueError(f"--set {text}: invalid value: {exc}") from None
     return keys, value
 
 
@@ -183,6 +186,8 @@ def _read(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ScenarioError([Problem(src, "", f"YAML syntax error: {where}{problem}")]) from None
+    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
+        raise ScenarioError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
     if data is None:
@@ -373,6 +378,7 @@ def scenario_from_dict(
         data["seed"] = seed
     if problems:
         raise ScenarioError(problems)
+    data = _deep_copy(data)  # again: overrides and the seed may bring numpy or whole floats
     non_finite: list[Problem] = []
     _check_finite(data, "", source, non_finite)
     try:
@@ -389,8 +395,15 @@ def scenario_from_dict(
 
 
 def _deep_copy(data: Any) -> Any:
+    """A copy of plain containers, with numbers as Python's: numpy scalars (a seed from
+    ``np.arange``) become ints and floats, and whole floats (``7.0``) ints, which the
+    strict fields refuse otherwise; ``true`` and text stay as they are, and are refused."""
     if isinstance(data, dict):
         return {k: _deep_copy(v) for k, v in data.items()}
-    if isinstance(data, list):
+    if isinstance(data, list | tuple):
         return [_deep_copy(v) for v in data]
+    if isinstance(data, np.generic):
+        data = data.item()
+    if data.__class__ is float and data.is_integer():
+        return int(data)
     return data

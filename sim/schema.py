@@ -7,7 +7,7 @@ comment in a YAML file never has to restate a default.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -283,10 +283,6 @@ class Outputs(Frozen):
     plots: bool = True
 
 
-def _when(t: datetime) -> str:
-    return t.date().isoformat() if t == datetime.combine(t.date(), time()) else t.isoformat()
-
-
 class Scenario(Frozen):
     name: str = Field(default="scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
     seed: int = Field(default=0, ge=0, lt=2**63)
@@ -316,21 +312,6 @@ class Scenario(Frozen):
         if v.microsecond:
             raise ValueError("give the start to the whole second")
         return v
-
-    def _before_start(self) -> list[str]:
-        """Policies and campaigns that are over before the run starts would be silently
-        ignored: most likely a mistyped year. (Ones after the end are fine: a run is often
-        shortened with ``--set duration=2d``.)"""
-        out = []
-        start = _when(self.start)
-        for i, p in enumerate(self.policies):
-            if p.effective_end <= self.start:
-                out.append(f"policies.{i}: policy {p.id!r} runs {_when(p.start)} to"
-                           f" {_when(p.effective_end)}, all before the run starts ({start})")
-        for i, c in enumerate(self.campaigns):
-            if c.date < self.start.date():
-                out.append(f"campaigns.{i}.date: {c.date} is before the run starts ({start})")
-        return out
 
     @property
     def duration_s(self) -> float:
@@ -379,7 +360,6 @@ class Scenario(Frozen):
             if c.kind == "install_app" and c.platform not in platforms:
                 problems.append(f"campaigns.{i}.platform: install_app needs one of"
                                  f" population.platforms (got {c.platform!r})")
-        problems += self._before_start()
         ids = [p.id for p in self.policies]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:

@@ -139,6 +139,8 @@ def read_spec(path: str | Path) -> SweepSpec:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise SweepError([Problem(src, "", f"YAML syntax error: {where}"
                                   f"{getattr(exc, 'problem', None) or 'invalid YAML'}")]) from None
+    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
+        raise SweepError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
     return spec_from_dict(data, src)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -87,7 +88,7 @@ def test_default_out_of_a_run_with_overrides():
     got = default_out(scn, over)
     assert got.parent == Path("runs") and got.name.startswith("default-seed42-")
     tag = got.name.rsplit("-", 1)[1]
-    assert len(tag) == 8 and int(tag, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{8}", tag), tag
     assert got == default_out(scn, list(over))  # the same command, the same directory
     assert got != default_out(scn, ["fleet.drivers=3001", "duration=6h"])
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, apply_override, load_scenario, parse_override
+from sim.scenario import (
+    ScenarioError,
+    apply_override,
+    load_scenario,
+    parse_override,
+    scenario_from_dict,
+)
 from sim.schema import Scenario, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +148,7 @@ def test_models_are_frozen():
 @pytest.mark.parametrize("override,line", [
     ("fleet.drivers=true", "fleet.drivers: must be a whole number (got true)"),
     ("fleet.drivers='12'", "fleet.drivers: must be a whole number (got '12')"),
-    ("fleet.drivers=12.0", "fleet.drivers: must be a whole number (got 12.0)"),
+    ("fleet.drivers=12.5", "fleet.drivers: must be a whole number (got 12.5)"),
     ("demand.daily_requests=true", "demand.daily_requests: must be a number (got true)"),
     ("outputs.plots=1", "outputs.plots: must be true or false (got 1)"),
     ("duration=3", "duration: needs a unit, such as '3d', '6h', '1d12h' or '90m' (got 3)"),
@@ -221,13 +227,15 @@ POLICY = ("policies:\n  - {{id: a, rail: alipay, side: rider, amount_yuan: 5,"
           " start: {start}, end: {end}}}\n")
 
 
-def test_policy_over_before_the_run_is_an_error(tmp_path):
-    (line,) = problems(tmp_path, POLICY.format(start="2012-12-01", end="2013-01-01"))
-    assert line.endswith("policies.0: policy 'a' runs 2012-12-01 to 2013-01-01, all before the"
-                         " run starts (2013-12-01)")
+def test_policies_and_campaigns_outside_the_run_are_allowed(tmp_path):
+    """A run is often moved or shortened with --set: a policy outside it just pays nothing
+    (the summary lists it with 0 spent)."""
+    s = load_scenario(write(tmp_path, POLICY.format(start="2012-12-01", end="2013-01-01")))
+    assert s.policies[0].id == "a"
     text = "adoption: {enabled: true}\ncampaigns:\n  - {date: 2012-12-10, kind: install_app,"
-    (line,) = problems(tmp_path, text + " platform: didi, count: 5}\n")
-    assert "campaigns.0.date: 2012-12-10 is before the run starts" in line
+    assert load_scenario(write(tmp_path, text + " platform: didi, count: 5}\n")).campaigns
+    moved = load_scenario(ROOT / "scenarios" / "default.yaml", ["start=2014-02-01"])
+    assert moved.policies
 
 
 def test_policy_after_the_run_is_fine(tmp_path):
@@ -242,3 +250,26 @@ def test_missing_extends_target_names_the_extending_file(tmp_path):
     (line,) = problems(tmp_path, "extends: nothere.yaml\n")
     assert line.startswith(f"error: {tmp_path / 's.yaml'}: extends: no scenario file")
     assert "nothere.yaml" in line
+
+
+def test_numbers_from_python_may_be_numpy_or_whole_floats():
+    import numpy as np
+
+    from sim.api import resolve
+
+    scn, _ = resolve(ROOT / "scenarios" / "default.yaml", np.int64(7), ["fleet.drivers=800.0"])
+    assert scn.seed == 7 and scn.fleet.drivers == 800
+    data = {"seed": np.int32(3), "fleet": {"drivers": np.float64(50.0)}}
+    got = scenario_from_dict(data)
+    assert (got.seed, got.fleet.drivers) == (3, 50)
+    for bad in ({"fleet": {"drivers": 50.5}}, {"fleet": {"drivers": np.bool_(True)}},
+                {"fleet": {"drivers": "12"}}):
+        with pytest.raises(ScenarioError):
+            scenario_from_dict(bad)
+
+
+def test_an_impossible_date_is_one_error_line(tmp_path):
+    (line,) = problems(tmp_path, "start: 2013-13-01\n")
+    assert "invalid value in the YAML: month must be in 1..12" in line
+    with pytest.raises(ScenarioError, match=r"--set start=2013-13-01: invalid value"):
+        load_scenario(write(tmp_path, ""), ["start=2013-13-01"])
