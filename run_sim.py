@@ -169,7 +169,8 @@ def _is_sweep_file(path: Path) -> bool:
 
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):  # load_scenario says what is wrong
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError):
+        # not readable as YAML: load_scenario says what is wrong, in its words
         return False
     return isinstance(data, dict) and "base" in data
 

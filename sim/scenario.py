@@ -367,7 +367,7 @@ def scenario_from_dict(
 ) -> Scenario:
     """Validate a scenario given as a mapping (as read from YAML), after ``--set`` overrides."""
     problems: list[Problem] = []
-    data = _deep_copy(data)
+    data = plain_numbers(data)
     for text in overrides or []:
         try:
             keys, value = parse_override(text)
@@ -378,7 +378,7 @@ def scenario_from_dict(
         data["seed"] = seed
     if problems:
         raise ScenarioError(problems)
-    data = _deep_copy(data)  # again: overrides and the seed may bring numpy or whole floats
+    data = plain_numbers(data)  # again: overrides and the seed may bring numpy or floats
     non_finite: list[Problem] = []
     _check_finite(data, "", source, non_finite)
     try:
@@ -394,16 +394,17 @@ def scenario_from_dict(
     return scenario
 
 
-def _deep_copy(data: Any) -> Any:
+def plain_numbers(data: Any) -> Any:
     """A copy of plain containers, with numbers as Python's: numpy scalars (a seed from
-    ``np.arange``) become ints and floats, and whole floats (``7.0``) ints, which the
-    strict fields refuse otherwise; ``true`` and text stay as they are, and are refused."""
+    ``np.arange``) become ints and floats, and whole floats (``7.0``, ``1e3``) exactly
+    representable ints, which the strict fields refuse otherwise; ``true`` and text stay
+    as they are, and are refused."""
     if isinstance(data, dict):
-        return {k: _deep_copy(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_deep_copy(v) for v in data]
+        return {k: plain_numbers(v) for k, v in data.items()}
+    if isinstance(data, list | tuple | np.ndarray):
+        return [plain_numbers(v) for v in data]
     if isinstance(data, np.generic):
         data = data.item()
-    if data.__class__ is float and data.is_integer():
+    if data.__class__ is float and data.is_integer() and abs(data) <= 2**53:
         return int(data)
     return data

@@ -37,6 +37,7 @@ from sim.scenario import (
     apply_override,
     load_scenario,
     load_yaml,
+    plain_numbers,
     scenario_from_dict,
 )
 from sim.sweep_dask import compute, dask_client, importing_main, is_complete
@@ -141,6 +142,8 @@ def read_spec(path: str | Path) -> SweepSpec:
                                   f"{getattr(exc, 'problem', None) or 'invalid YAML'}")]) from None
     except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
         raise SweepError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
+    except RecursionError:
+        raise SweepError([Problem(src, "", "YAML nested too deeply")]) from None
     return spec_from_dict(data, src)
 
 
@@ -150,7 +153,7 @@ def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
         raise SweepError([Problem(source, "", "must be a mapping with base, grid, ...",
                                   type(data).__name__, True)])
     try:
-        return SweepSpec.model_validate(data)
+        return SweepSpec.model_validate(plain_numbers(data))  # numpy grid values too
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -26,12 +26,28 @@ def identity(source: str | None) -> str | None:
 
 
 def recorded(out: Path) -> dict[str, Any] | None:
-    """The directory's ``sweep.json``, or None when there is none (or it is unreadable)."""
+    """The directory's ``sweep.json`` as a sweep writes it (its owner, spec and run count),
+    or None when there is none, or it is unreadable or some other file of that name."""
     try:
         data = json.loads((out / SWEEP_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not {"sweep_file", "spec", "runs"} <= set(data):
+        return None
+    return data
+
+
+def interrupted_sweep(out: Path) -> bool:
+    """Is ``out`` a sweep stopped before it wrote its record (versions that wrote
+    ``sweep.json`` only at the end)? Then it holds nothing but its lock and run folders,
+    each with its ``sweep_run.json``, so nobody's own files are ever taken for a sweep's."""
+    if not {p.name for p in out.iterdir()} <= {".lock", "runs"}:
+        return False
+    runs = out / "runs"
+    return runs.is_dir() and all(
+        d.name.startswith(".")  # a run's staging directory
+        or (_RUN_DIR.match(d.name) and (d / "sweep_run.json").is_file())
+        for d in runs.iterdir())
 
 
 def _same_owner(stored: Any, mine: str | None) -> bool:
@@ -54,7 +70,10 @@ def check_out(out: Path, owner: str | None, force: bool = False) -> None:
         return
     info = recorded(out)
     if info is None:
-        raise io.OutputExists(f"{out}: not empty and not a sweep directory (no {SWEEP_FILE})")
+        if interrupted_sweep(out):
+            return  # resumed: its finished runs are kept where their hashes still match
+        raise io.OutputExists(f"{out}: not empty and not a sweep directory (no {SWEEP_FILE}"
+                              " written by a sweep)")
     if force:
         return
     stored = info.get("sweep_file")

@@ -111,3 +111,11 @@ def test_help_names_every_argument_without_markup():
         block = r.stdout.split("positional arguments:")[1].split("options:")[0]
         line = next(x for x in block.splitlines() if x.strip().startswith(arg))
         assert len(line.split()) > 1, (command, line)  # the argument has help text
+
+
+def test_validate_reports_unmakeable_values_in_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    for text, words in (("start: 2013-12-01T25:00:00\n", ("invalid value", "hour")),
+                        ("a: " + "[" * 5000 + "]" * 5000 + "\n", ("nested too deeply",))):
+        bad.write_text(text, encoding="utf-8")
+        one_error(cli("validate", str(bad)), *words)

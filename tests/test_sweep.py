@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -462,7 +463,8 @@ def test_an_old_relative_owner_is_matched_by_path_not_name(tmp_path, monkeypatch
         (tmp_path / d / "sweep.yaml").write_text("base: x.yaml")
     out = tmp_path / "o"
     out.mkdir()
-    (out / "sweep.json").write_text(json.dumps({"sweep_file": "A/sweep.yaml"}))
+    (out / "sweep.json").write_text(json.dumps({"sweep_file": "A/sweep.yaml", "spec": {},
+                                                "runs": 0}))
     monkeypatch.chdir(tmp_path)
     check_out(out, identity("A/sweep.yaml"))  # the same file: resumed
     with pytest.raises(OutputExists, match="another sweep"):
@@ -507,3 +509,44 @@ def test_probe_names_do_not_depend_on_what_a_tiny_run_happened_to_see():
     assert names is not None
     for platform in ("didi", "kuaidi"):
         assert f"dispatch.app:{platform}.grab_race.grabs_per_push" in names
+
+
+def test_a_users_own_sweep_json_is_not_a_sweep_record(tmp_path):
+    write_sweep(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "sweep.json").write_text(json.dumps({"base": "city.yaml", "my": "config"}))
+    (out / "runs.csv").write_text("mine")
+    (out / "plots").mkdir()
+    (out / "plots" / "fig1.png").write_text("mine")
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for force in (False, True):
+        with pytest.raises(OutputExists, match="not a sweep directory"):
+            run_sweep({"base": "city.yaml"}, out, root=tmp_path, force=force)
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*")
+            if p.is_file()} == before
+
+
+def test_a_sweep_interrupted_before_it_wrote_its_record_resumes(tmp_path, client):
+    """Older versions wrote sweep.json only at the end: a folder of finished runs and the
+    lock is resumed, its runs kept."""
+    spec = yaml.safe_load(write_sweep(tmp_path, replications=1,
+                                      grid={"fleet.drivers": [30, 60]}).read_text())
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, client=client, root=tmp_path).computed == 2
+    for name in ("sweep.json", "runs.csv", "aggregate.csv", "timing.csv", "failures.json"):
+        (out / name).unlink()
+    shutil.rmtree(out / "plots")
+    shutil.rmtree(out / "runs" / "00001")  # not finished when it stopped
+    res = run_sweep(spec, out, client=client, root=tmp_path)
+    assert (res.computed, res.skipped) == (1, 1)
+
+
+def test_numpy_grid_values_from_python(tmp_path):
+    import numpy as np
+
+    from sim.sweep import spec_from_dict
+
+    for values in (np.arange(30, 61, 30), list(np.arange(30, 61, 30))):
+        spec = spec_from_dict({"base": "city.yaml", "grid": {"fleet.drivers": values}})
+        assert spec.model_dump(mode="json")["grid"]["fleet.drivers"] == [30, 60]
