@@ -89,10 +89,11 @@ def dask_client(workers: int, scheduler: str | None, client: Any, needed: bool) 
     # The scheduler always serves HTTP (dashboard_address=None means port 8787, and a
     # warning when another cluster has it): a free port on localhost and no dashboard.
     try:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address="127.0.0.1:0",
-                               scheduler_kwargs={"dashboard": False},
-                               silence_logs=logging.ERROR)
+        with _workers_deaf_to_ctrl_c():
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1,
+                                   processes=True, dashboard_address="127.0.0.1:0",
+                                   scheduler_kwargs={"dashboard": False},
+                                   silence_logs=logging.ERROR)
     except RuntimeError:  # "Nanny failed to start."
         script = _unguarded_script()
         if script is None:
@@ -100,6 +101,25 @@ def dask_client(workers: int, scheduler: str | None, client: Any, needed: bool) 
         raise _guard_missing(script) from None
     with cluster, Client(cluster) as own:
         yield own
+
+
+@contextmanager
+def _workers_deaf_to_ctrl_c() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored (they inherit it, and Python keeps an
+    ignored SIGINT at start-up): a Ctrl-C at the terminal reaches every process of the
+    group, and only the sweep itself should answer it, by closing the cluster, not each
+    worker with a page of tracebacks."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def importing_main() -> bool:

@@ -550,3 +550,26 @@ def test_numpy_grid_values_from_python(tmp_path):
     for values in (np.arange(30, 61, 30), list(np.arange(30, 61, 30))):
         spec = spec_from_dict({"base": "city.yaml", "grid": {"fleet.drivers": values}})
         assert spec.model_dump(mode="json")["grid"]["fleet.drivers"] == [30, 60]
+
+
+def test_ctrl_c_at_the_terminal_gives_one_line_and_keeps_finished_runs(tmp_path):
+    """Ctrl-C reaches the whole process group: the workers ignore it, the sweep closes."""
+    import signal
+    import time
+
+    f = write_sweep(tmp_path, replications=6, overrides=["duration=3d"])
+    out = tmp_path / "out"
+    p = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "sweep", str(f),
+                          "--workers", "2", "--out", str(out), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not list(out.glob("runs/*/sweep_run.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert err.splitlines() == ["interrupted: finished runs are kept; run the sweep again to"
+                                " resume it"], err
+    assert list(out.glob("runs/*/sweep_run.json"))
