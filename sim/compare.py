@@ -6,9 +6,8 @@ Runs are read back from their directories (CSV or parquet tables), so runs made 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -166,27 +165,10 @@ def check_image_out(out: str | Path) -> Path:
     return out
 
 
-def write_file(out: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a hidden file beside ``out``, then rename it: never half a file. An
-    unwritable place is ``BadInput``, with nothing left behind."""
-    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
-    if not base.is_dir():
-        raise io.BadInput(f"{out}: {base} is a file, not a directory")
-    tmp = out.parent / f".{out.name}.tmp"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write(tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise io.BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
-
-
 def write_compare(run_dirs: Sequence[str | Path], out: str | Path,
                   labels: Sequence[str] | None = None) -> Path:
     """Write the comparison figure of ``run_dirs`` to ``out`` (.png, .svg or .pdf)."""
     out = check_image_out(out)
     fig = compare_figure(run_dirs, labels)
-    write_file(out, lambda tmp: fig.savefig(tmp, format=out.suffix[1:].lower(), dpi=100))
+    io.write_file(out, lambda tmp: fig.savefig(tmp, format=out.suffix[1:].lower(), dpi=100))
     return out

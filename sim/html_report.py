@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.compare import check_run_dir, run_days, wait_series, wait_step, write_file
-from sim.io import BadInput
+from sim.compare import check_run_dir, run_days, wait_series, wait_step
+from sim.io import BadInput, write_file
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:72em;

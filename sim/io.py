@@ -6,6 +6,7 @@ only when everything is written, so a directory under its real name is always co
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -83,13 +85,34 @@ def check_target(out: Path, force: bool) -> None:
         raise OutputExists(f"{out}: output path exists and is a file, not a directory")
     if out.exists() and any(out.iterdir()) and not force:
         raise OutputExists(f"{out}: output directory exists and is not empty (use --force)")
-    # the staging directory and the final rename happen in the parent
-    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
-    if not base.is_dir():
-        raise BadInput(f"{out}: {base} is a file, not a directory")
+    base = _existing_parent(out)  # the staging directory and the final rename happen there
     try:
         tempfile.TemporaryDirectory(dir=base, prefix=".taxisim-probe-").cleanup()
     except OSError as exc:
+        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
+
+
+def _existing_parent(out: Path) -> Path:
+    """The nearest existing directory above ``out``, where it will be created; ``BadInput``
+    when that is a file."""
+    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not base.is_dir():
+        raise BadInput(f"{out}: {base} is a file, not a directory")
+    return base
+
+
+def write_file(out: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a hidden file beside ``out``, then rename it: never half a file. An
+    unwritable place is ``BadInput``, with nothing left behind."""
+    base = _existing_parent(out)
+    tmp = out.parent / f".{out.name}.tmp"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
 
 

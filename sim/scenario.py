@@ -367,18 +367,17 @@ def scenario_from_dict(
 ) -> Scenario:
     """Validate a scenario given as a mapping (as read from YAML), after ``--set`` overrides."""
     problems: list[Problem] = []
-    data = plain_numbers(data)
+    data = plain_numbers(data)  # a copy: overrides never change the caller's mapping
     for text in overrides or []:
         try:
             keys, value = parse_override(text)
-            apply_override(data, keys, value)
+            apply_override(data, keys, plain_numbers(value))
         except ValueError as exc:
             problems.append(Problem(source, "", str(exc)))
     if seed is not None:
-        data["seed"] = seed
+        data["seed"] = plain_numbers(seed)
     if problems:
         raise ScenarioError(problems)
-    data = plain_numbers(data)  # again: overrides and the seed may bring numpy or floats
     non_finite: list[Problem] = []
     _check_finite(data, "", source, non_finite)
     try:

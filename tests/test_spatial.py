@@ -14,12 +14,24 @@ from sim.schema import GraphmlCity, GridCity, RingRadialCity
 from sim.spatial import NodeIndex
 
 
-def _one_way_grid(tmp_path: Path) -> str:
-    """A 10 x 10 grid whose horizontal streets run one way, alternating: T is not symmetric."""
+def _grid_nodes() -> nx.MultiDiGraph:
+    """The 10 x 10 nodes, 300 m apart, of the GraphML test cities."""
     g = nx.MultiDiGraph()
     for r in range(10):
         for c in range(10):
             g.add_node(f"{r}-{c}", x=str(c * 300.0), y=str(r * 300.0))
+    return g
+
+
+def _write_graphml(g: nx.MultiDiGraph, path: Path) -> str:
+    g.graph["crs"] = "epsg:3857"
+    nx.write_graphml(g, path)
+    return str(path)
+
+
+def _one_way_grid(tmp_path: Path) -> str:
+    """A 10 x 10 grid whose horizontal streets run one way, alternating: T is not symmetric."""
+    g = _grid_nodes()
     for r in range(10):
         for c in range(9):
             a, b = f"{r}-{c}", f"{r}-{c + 1}"
@@ -29,20 +41,14 @@ def _one_way_grid(tmp_path: Path) -> str:
             a, b = f"{r}-{c}", f"{r + 1}-{c}"
             g.add_edge(a, b, length="300.0", speed_kph="25")
             g.add_edge(b, a, length="300.0", speed_kph="25")
-    g.graph["crs"] = "epsg:3857"
-    path = tmp_path / "oneway.graphml"
-    nx.write_graphml(g, path)
-    return str(path)
+    return _write_graphml(g, tmp_path / "oneway.graphml")
 
 
 def _tenths_grid(tmp_path: Path) -> str:
     """A 10 x 10 grid whose streets take random tenths of seconds each way (as osmnx's
     travel_time): float sums of such times differ with the order they are added in."""
     rng = np.random.default_rng(4)
-    g = nx.MultiDiGraph()
-    for r in range(10):
-        for c in range(10):
-            g.add_node(f"{r}-{c}", x=str(c * 300.0), y=str(r * 300.0))
+    g = _grid_nodes()
     for r in range(10):
         for c in range(10):
             for a, b in ((f"{r}-{c}", f"{r}-{c + 1}"), (f"{r}-{c}", f"{r + 1}-{c}")):
@@ -50,10 +56,7 @@ def _tenths_grid(tmp_path: Path) -> str:
                     for u, v in ((a, b), (b, a)):
                         g.add_edge(u, v, length="300.0",
                                    travel_time=str(rng.integers(30, 300) / 10))
-    g.graph["crs"] = "epsg:3857"
-    path = tmp_path / "tenths.graphml"
-    nx.write_graphml(g, path)
-    return str(path)
+    return _write_graphml(g, tmp_path / "tenths.graphml")
 
 
 CITIES = {
