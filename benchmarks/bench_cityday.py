@@ -27,17 +27,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
     return {
-        "name": "bench-cityday", "seed": seed, "start": "2013-12-02T00:00:00", "duration": "1d",
-        "city": {"kind": "grid", "rows": side, "cols": side, "block_m": 150,
-                 "max_matrix_nodes": side * side + 10},
+        "name": "bench-cityday",
+        "seed": seed,
+        "start": "2013-12-02T00:00:00",
+        "duration": "1d",
+        "city": {
+            "kind": "grid",
+            "rows": side,
+            "cols": side,
+            "block_m": 150,
+            "max_matrix_nodes": side * side + 10,
+        },
         "fleet": {"drivers": drivers},
         "demand": {"daily_requests": requests},
         # Every request goes through an app with nearest-idle dispatch.
-        "population": {"riders_apps": {"didi": 1.0, "kuaidi": 0.5},
-                       "drivers_apps": {"didi": 1.0, "kuaidi": 1.0}},
+        "population": {
+            "riders_apps": {"didi": 1.0, "kuaidi": 0.5},
+            "drivers_apps": {"didi": 1.0, "kuaidi": 1.0},
+        },
         "dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}},
-        "payment": {"riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
-                    "drivers_accepting": {"alipay": 0.4, "wechat_pay": 0.3}},
+        "payment": {
+            "riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
+            "drivers_accepting": {"alipay": 0.4, "wechat_pay": 0.3},
+        },
         "outputs": {"plots": False, "timeseries_every_min": 15},
     }
 
@@ -48,8 +60,8 @@ def peak_rss_mb() -> float:
 
 def run_model(args) -> dict:
     import sim
-    from sim.city import build_city
-    from sim.scenario import scenario_from_dict
+    from sim.city.travel import build_city
+    from sim.scenario.load import scenario_from_dict
 
     scn = scenario_from_dict(scenario(args.drivers, args.requests, args.side, args.seed))
     t0 = time.perf_counter()
@@ -60,10 +72,17 @@ def run_model(args) -> dict:
         res = sim.run(scn, Path(tmp) / "run")
         wall = time.perf_counter() - t0
     s = res.summary
-    return {"wall_s": round(wall, 2), "sim_wall_s": s["wall_s"], "city_build_s": round(city_s, 2),
-            "requests": s["requests"], "completed": s["completed"], "events": s["events"],
-            "rides_per_s": round(s["requests"] / wall), "events_per_s": round(s["events"] / wall),
-            "peak_rss_mb": round(peak_rss_mb())}
+    return {
+        "wall_s": round(wall, 2),
+        "sim_wall_s": s["wall_s"],
+        "city_build_s": round(city_s, 2),
+        "requests": s["requests"],
+        "completed": s["completed"],
+        "events": s["events"],
+        "rides_per_s": round(s["requests"] / wall),
+        "events_per_s": round(s["events"] / wall),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def run_baseline(args) -> dict:
@@ -94,8 +113,13 @@ def run_baseline(args) -> dict:
     t0 = time.perf_counter()
     env.run()
     wall = time.perf_counter() - t0
-    return {"wall_s": round(wall, 2), "rides": done[0], "rides_per_s": round(n / wall),
-            "events": next(env._eid), "peak_rss_mb": round(peak_rss_mb())}
+    return {
+        "wall_s": round(wall, 2),
+        "rides": done[0],
+        "rides_per_s": round(n / wall),
+        "events": next(env._eid),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
 
 
 def main() -> None:
@@ -112,12 +136,24 @@ def main() -> None:
         fn = run_model if args.part == "model" else run_baseline
         print(json.dumps(fn(args)))
         return
-    common = ["--drivers", str(args.drivers), "--requests", str(args.requests),
-              "--side", str(args.side), "--seed", str(args.seed)]
+    common = [
+        "--drivers",
+        str(args.drivers),
+        "--requests",
+        str(args.requests),
+        "--side",
+        str(args.side),
+        "--seed",
+        str(args.seed),
+    ]
 
     def part(name: str) -> dict:
-        out = subprocess.run([sys.executable, __file__, "--part", name, *common],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--part", name, *common],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     models, bases = [], []
@@ -126,15 +162,21 @@ def main() -> None:
         if not args.no_baseline:
             bases.append(part("baseline"))
     model = min(models, key=lambda r: r["wall_s"])
-    result = {"drivers": args.drivers, "requests": args.requests, "nodes": args.side ** 2,
-              "model": model}
+    result = {
+        "drivers": args.drivers,
+        "requests": args.requests,
+        "nodes": args.side**2,
+        "model": model,
+    }
     if bases:
         base = min(bases, key=lambda r: r["wall_s"])
         result["baseline"] = base
         result["ratio"] = round(model["wall_s"] / base["wall_s"], 2)
     if args.repeat > 1:
-        result["runs_wall_s"] = {"model": [r["wall_s"] for r in models],
-                                 "baseline": [r["wall_s"] for r in bases]}
+        result["runs_wall_s"] = {
+            "model": [r["wall_s"] for r in models],
+            "baseline": [r["wall_s"] for r in bases],
+        }
     print(json.dumps(result))
 
 

@@ -25,25 +25,36 @@ SIZES = (1000, 5000, 20000, 66000)
 
 
 def world_for(drivers: int, policy: str, side: int):
-    from sim.engine import World
-    from sim.scenario import scenario_from_dict
+    from sim.engine.world import World
+    from sim.scenario.load import scenario_from_dict
 
-    scn = scenario_from_dict({
-        "name": "bench-dispatch", "duration": "1h",
-        "city": {"kind": "grid", "rows": side, "cols": side, "block_m": 250,
-                 "max_matrix_nodes": side * side + 10},
-        "fleet": {"drivers": drivers},
-        "population": {"platforms": ["app"], "riders_apps": {"app": 1.0},
-                       "drivers_apps": {"app": 1.0}},
-        "payment": {"rails": [{"id": "cash"}]},
-        "dispatch": {"policy": policy, "street": {"app_riders_share": 0.0}},
-        "outputs": {"rides": False, "plots": False},
-    })
+    scn = scenario_from_dict(
+        {
+            "name": "bench-dispatch",
+            "duration": "1h",
+            "city": {
+                "kind": "grid",
+                "rows": side,
+                "cols": side,
+                "block_m": 250,
+                "max_matrix_nodes": side * side + 10,
+            },
+            "fleet": {"drivers": drivers},
+            "population": {
+                "platforms": ["app"],
+                "riders_apps": {"app": 1.0},
+                "drivers_apps": {"app": 1.0},
+            },
+            "payment": {"rails": [{"id": "cash"}]},
+            "dispatch": {"policy": policy, "street": {"app_riders_share": 0.0}},
+            "outputs": {"rides": False, "plots": False},
+        }
+    )
     return World(scn, None)
 
 
 def measure(drivers: int, policy: str, args) -> float:
-    from sim.engine import Ride
+    from sim.engine.world import Ride
 
     w = world_for(drivers, policy, args.side)
     rng = np.random.default_rng(args.seed)
@@ -56,9 +67,23 @@ def measure(drivers: int, policy: str, args) -> float:
     w.wait = lambda ride: None
     matcher = w.dispatch.app[0]
     origins = rng.integers(0, w.city.n, args.requests).tolist()
-    rides = [Ride(rid=i, t=0.0, rider=0, channel=1, platform=0, prebook=False, origin=o, dest=o,
-                  patience=600.0, dist_m=0.0, ride_s=60.0, fare=1300)
-             for i, o in enumerate(origins)]
+    rides = [
+        Ride(
+            rid=i,
+            t=0.0,
+            rider=0,
+            channel=1,
+            platform=0,
+            prebook=False,
+            origin=o,
+            dest=o,
+            patience=600.0,
+            dist_m=0.0,
+            ride_s=60.0,
+            fare=1300,
+        )
+        for i, o in enumerate(origins)
+    ]
     t0 = time.perf_counter()
     for ride in rides:
         matcher.request(ride)
@@ -75,13 +100,19 @@ def main() -> None:
     p.add_argument("--side", type=int, default=100)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
-    out: dict = {"requests": args.requests, "idle_share": args.idle,
-                 "nodes": args.side ** 2, "us_per_request": {}, "ratio_to_1000": {}}
+    out: dict = {
+        "requests": args.requests,
+        "idle_share": args.idle,
+        "nodes": args.side**2,
+        "us_per_request": {},
+        "ratio_to_1000": {},
+    }
     for policy in ("nearest", "broadcast"):
         costs = {n: measure(n, policy, args) for n in SIZES}
         out["us_per_request"][policy] = {str(n): round(c, 2) for n, c in costs.items()}
-        out["ratio_to_1000"][policy] = {str(n): round(c / costs[SIZES[0]], 2)
-                                        for n, c in costs.items()}
+        out["ratio_to_1000"][policy] = {
+            str(n): round(c / costs[SIZES[0]], 2) for n, c in costs.items()
+        }
     print(json.dumps(out))
 
 

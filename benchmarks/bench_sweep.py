@@ -25,15 +25,20 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("sweep", nargs="?", default=str(ROOT / "sweeps" / "subsidy_amount.yaml"))
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                   help="an override added to every run (as the sweep file's overrides)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="an override added to every run (as the sweep file's overrides)",
+    )
     args = p.parse_args()
 
     import yaml
 
-    from sim.city import build_city
-    from sim.scenario import load_scenario
-    from sim.sweep import run_sweep
+    from sim.city.travel import build_city
+    from sim.scenario.load import load_scenario
+    from sim.sweep.runner import run_sweep
 
     sweep_path = Path(args.sweep).resolve()
     spec = yaml.safe_load(sweep_path.read_text(encoding="utf-8"))
@@ -53,10 +58,12 @@ def main() -> None:
             result[f"workers_{workers}"] = {"runs": res.runs, "wall_s": round(wall, 2)}
             dirs[workers] = out
         result["throughput_ratio"] = round(
-            result["workers_1"]["wall_s"] / result["workers_2"]["wall_s"], 2)
+            result["workers_1"]["wall_s"] / result["workers_2"]["wall_s"], 2
+        )
         result["tables_identical"] = all(
             (dirs[1] / name).read_bytes() == (dirs[2] / name).read_bytes()
-            for name in ("runs.csv", "aggregate.csv"))
+            for name in ("runs.csv", "aggregate.csv")
+        )
     print(json.dumps(result))
 
 

@@ -45,21 +45,32 @@ def figures(daily) -> dict[str, float]:
     }
 
 
-TARGETS = {"alipay_taxis_1205": 5000, "alipay_taxis_1231": 20000,
-           "wechat_didi_share_late_jan": 1 / 3, "wechat_didi_share_0207": 0.76}
+TARGETS = {
+    "alipay_taxis_1205": 5000,
+    "alipay_taxis_1231": 20000,
+    "wechat_didi_share_late_jan": 1 / 3,
+    "wechat_didi_share_0207": 0.76,
+}
 
 
 def evaluate(point: tuple, sample: float) -> dict:
     import sim
 
     over = [f"{k}={v}" for k, v in zip(GRID, point, strict=True)]
-    res = sim.run(ROOT / "scenarios/subsidy_war_2014.yaml", seed=1,
-                  overrides=[*over, "duration=72d", f"population.sample={sample}",
-                             "outputs.rides=false", "outputs.plots=false"])
+    res = sim.run(
+        ROOT / "scenarios/subsidy_war_2014.yaml",
+        seed=1,
+        overrides=[
+            *over,
+            "duration=72d",
+            f"population.sample={sample}",
+            "outputs.rides=false",
+            "outputs.plots=false",
+        ],
+    )
     got = figures(res.table("daily"))
     loss = sum((got[k] / v - 1) ** 2 for k, v in TARGETS.items())
-    return {"params": dict(zip(GRID, point, strict=True)), "figures": got,
-            "loss": round(loss, 4)}
+    return {"params": dict(zip(GRID, point, strict=True)), "figures": got, "loss": round(loss, 4)}
 
 
 def main() -> None:

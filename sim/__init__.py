@@ -1,20 +1,25 @@
 """taxisim: a discrete-event simulator of taxi-hailing markets and payment-rail adoption.
 
-    import sim
-    res = sim.run("scenarios/default.yaml", seed=7)
-    res.summary["payment_share"], res.table("daily")
+import sim
+res = sim.run("scenarios/default.yaml", seed=7)
+res.summary["payment_share"], res.table("daily")
 """
 
 from importlib import metadata
 
 from sim.api import Results, run
-from sim.checks import SelfCheckError
-from sim.io import OutputExists
-from sim.roads import CityError
-from sim.scenario import ScenarioError, load_scenario
+from sim.errors import CityError, OutputExists, ScenarioError, SelfCheckError
+from sim.scenario.load import load_scenario
 
-__all__ = ["CityError", "OutputExists", "Results", "ScenarioError", "SelfCheckError",
-           "load_scenario", "run"]
+__all__ = [
+    "CityError",
+    "OutputExists",
+    "Results",
+    "ScenarioError",
+    "SelfCheckError",
+    "load_scenario",
+    "run",
+]
 try:
     __version__ = metadata.version("taxisim")  # the one version number lives in setup.cfg
 except metadata.PackageNotFoundError:  # running from a source tree that is not installed

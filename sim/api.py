@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from sim import io
-from sim.checks import verify
-from sim.city import build_city
-from sim.engine import simulate
-from sim.scenario import load_scenario, scenario_from_dict
-from sim.schema import Scenario
-from sim.summary import summarize
+from sim.city.travel import build_city
+from sim.engine.world import simulate
+from sim.io import files as io
+from sim.records.checks import verify
+from sim.records.summary import summarize
+from sim.scenario.load import load_scenario, scenario_from_dict
+from sim.scenario.spec import Scenario
 
 
 @dataclass
@@ -51,22 +51,30 @@ def default_out(scenario: Scenario, overrides: list[str] | None = None) -> Path:
     return Path("runs") / f"{base}-{digest[:8]}"
 
 
-def resolve(scenario: Scenario | str | Path, seed: int | None = None,
-            overrides: list[str] | None = None) -> tuple[Scenario, str | None]:
+def resolve(
+    scenario: Scenario | str | Path, seed: int | None = None, overrides: list[str] | None = None
+) -> tuple[Scenario, str | None]:
     """A validated scenario from a file, a mapping or a model, with seed and overrides."""
     if isinstance(scenario, str | Path):
         return load_scenario(scenario, overrides, seed), str(scenario)
     if isinstance(scenario, dict):
         return scenario_from_dict(scenario, overrides=overrides, seed=seed), None
     if seed is not None or overrides:
-        return scenario_from_dict(scenario.model_dump(mode="json"), overrides=overrides,
-                                  seed=seed), None
+        return scenario_from_dict(
+            scenario.model_dump(mode="json"), overrides=overrides, seed=seed
+        ), None
     return scenario, None
 
 
-def run(scenario: Scenario | str | Path | dict, out: str | Path | None = None, *,
-        seed: int | None = None, overrides: list[str] | None = None, force: bool = False,
-        progress: bool = False) -> Results:
+def run(
+    scenario: Scenario | str | Path | dict,
+    out: str | Path | None = None,
+    *,
+    seed: int | None = None,
+    overrides: list[str] | None = None,
+    force: bool = False,
+    progress: bool = False,
+) -> Results:
     """Run one scenario and write its outputs to ``out`` atomically.
 
     ``scenario`` is a YAML file, a mapping of the same fields, or a ``Scenario``; ``seed``
@@ -95,8 +103,7 @@ def run(scenario: Scenario | str | Path | dict, out: str | Path | None = None, *
     return results
 
 
-def _run(scn: Scenario, source: str | None, target: Path, force: bool,
-         progress: bool) -> Results:
+def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress: bool) -> Results:
     io.check_target(target, force)
     city = build_city(scn.city)
     staging = io.staging_dir(target)
@@ -108,7 +115,7 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool,
         io.write_json(staging / "summary.json", summary)
         io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
         if scn.outputs.plots:
-            from sim.plots import write_plots
+            from sim.report.plots import write_plots
 
             write_plots(outcome.world, staging / "plots")
         io.commit(staging, target)

@@ -6,13 +6,13 @@ import numpy as np
 from scipy import stats
 
 import sim
-from sim.adoption import (
+from sim.analysis.theory import bass_cdf, logit_shares, two_state_stationary
+from sim.market.adoption import (
     driver_utility,
     group_mean,
     habit_update,
     hazard_probability,
 )
-from sim.theory import bass_cdf, logit_shares, two_state_stationary
 from tests.conftest import small
 
 ONE_RAIL = {"rails": [{"id": "cash"}, {"id": "wechat_pay", "platform": "didi"}]}
@@ -20,11 +20,19 @@ ONE_RAIL = {"rails": [{"id": "cash"}, {"id": "wechat_pay", "platform": "didi"}]}
 
 def quiet_city(days: int, riders: int, **over) -> dict:
     """Almost no rides: only the daily adoption updates do anything."""
-    base = small(duration=f"{days}d", start="2013-12-01T00:00:00",
-                 city={"kind": "grid", "rows": 2, "cols": 2, "block_m": 500},
-                 fleet={"drivers": 1}, demand={"daily_requests": 1})
-    base["population"] = {"riders": riders, "platforms": ["didi"], "riders_apps": {"didi": 0.0},
-                          "drivers_apps": {"didi": 0.0}}
+    base = small(
+        duration=f"{days}d",
+        start="2013-12-01T00:00:00",
+        city={"kind": "grid", "rows": 2, "cols": 2, "block_m": 500},
+        fleet={"drivers": 1},
+        demand={"daily_requests": 1},
+    )
+    base["population"] = {
+        "riders": riders,
+        "platforms": ["didi"],
+        "riders_apps": {"didi": 0.0},
+        "drivers_apps": {"didi": 0.0},
+    }
     base["payment"] = ONE_RAIL
     base["outputs"] = {"rides": False, "plots": False}
     base.update(over)
@@ -38,10 +46,20 @@ def column(res, rail: str, key: str) -> np.ndarray:
 
 def test_pure_diffusion_matches_the_bass_curve(tmp_path):
     p, q = 0.01, 0.25
-    scn = quiet_city(60, 20_000, adoption={
-        "enabled": True, "substeps": 24,
-        "riders": {"install_p": p, "install_q": q, "install_per_yuan": 0.0,
-                   "bind_attempt": 0.0}})
+    scn = quiet_city(
+        60,
+        20_000,
+        adoption={
+            "enabled": True,
+            "substeps": 24,
+            "riders": {
+                "install_p": p,
+                "install_q": q,
+                "install_per_yuan": 0.0,
+                "bind_attempt": 0.0,
+            },
+        },
+    )
     res = sim.run(scn, tmp_path / "r")
     installed = column(res, "wechat_pay", "riders_installed_share")
     days = np.arange(len(installed))  # row k holds the state after k daily updates
@@ -53,13 +71,25 @@ def test_pure_diffusion_matches_the_bass_curve(tmp_path):
 
 def test_binding_and_lapse_settle_at_the_two_state_stationary_share(tmp_path):
     attempt, success, lapse = 0.05, 0.6, 0.02
-    scn = quiet_city(300, 20_000, adoption={
-        "enabled": True,
-        "riders": {"install_p": 0.0, "install_q": 0.0, "bind_attempt": attempt,
-                   "bind_attempt_per_yuan": 0.0, "lapse_rate": lapse, "lapse_habit": 1.0}})
+    scn = quiet_city(
+        300,
+        20_000,
+        adoption={
+            "enabled": True,
+            "riders": {
+                "install_p": 0.0,
+                "install_q": 0.0,
+                "bind_attempt": attempt,
+                "bind_attempt_per_yuan": 0.0,
+                "lapse_rate": lapse,
+                "lapse_habit": 1.0,
+            },
+        },
+    )
     scn["population"]["riders_apps"] = {"didi": 1.0}
-    scn["payment"] = {"rails": [{"id": "cash"}, {"id": "wechat_pay", "platform": "didi",
-                                                 "bind_success": success}]}
+    scn["payment"] = {
+        "rails": [{"id": "cash"}, {"id": "wechat_pay", "platform": "didi", "bind_success": success}]
+    }
     res = sim.run(scn, tmp_path / "r")
     bound = column(res, "wechat_pay", "riders_bound_share")
     expected = two_state_stationary(attempt * success, lapse)
@@ -67,36 +97,72 @@ def test_binding_and_lapse_settle_at_the_two_state_stationary_share(tmp_path):
 
 
 def test_static_payment_choice_matches_logit_shares(tmp_path):
-    rails = [{"id": "cash", "checkout": {"mean_s": 0}},
-             {"id": "alipay", "platform": "kuaidi", "convenience": 0.8, "risk": 0.2,
-              "checkout": {"mean_s": 0}},
-             {"id": "wechat_pay", "platform": "didi", "convenience": 0.3, "risk": 0.5,
-              "checkout": {"mean_s": 0}}]
-    scn = small(duration="6h", fleet={"drivers": 200}, demand={"daily_requests": 40000},
-                payment={"rails": rails, "choice": {"beta_habit": 0.0, "beta_risk": 1.0},
-                         "riders_bound": {"alipay": 1.0, "wechat_pay": 1.0},
-                         "drivers_accepting": {"alipay": 1.0, "wechat_pay": 1.0}})
+    rails = [
+        {"id": "cash", "checkout": {"mean_s": 0}},
+        {
+            "id": "alipay",
+            "platform": "kuaidi",
+            "convenience": 0.8,
+            "risk": 0.2,
+            "checkout": {"mean_s": 0},
+        },
+        {
+            "id": "wechat_pay",
+            "platform": "didi",
+            "convenience": 0.3,
+            "risk": 0.5,
+            "checkout": {"mean_s": 0},
+        },
+    ]
+    scn = small(
+        duration="6h",
+        fleet={"drivers": 200},
+        demand={"daily_requests": 40000},
+        payment={
+            "rails": rails,
+            "choice": {"beta_habit": 0.0, "beta_risk": 1.0},
+            "riders_bound": {"alipay": 1.0, "wechat_pay": 1.0},
+            "drivers_accepting": {"alipay": 1.0, "wechat_pay": 1.0},
+        },
+    )
     res = sim.run(scn, tmp_path / "r")
     rides = res.table("rides")
     done = rides["status"] == "completed"
-    counts = np.array([(rides["rail"][done] == r).sum() for r in ("cash", "alipay",
-                                                                  "wechat_pay")])
+    counts = np.array([(rides["rail"][done] == r).sum() for r in ("cash", "alipay", "wechat_pay")])
     expected = logit_shares(np.array([0.0, 0.8 - 0.2, 0.3 - 0.5])) * counts.sum()
     assert counts.sum() > 5000
     assert stats.chisquare(counts, expected).pvalue > 0.001
 
 
 def seed_story(days: int, **over) -> dict:
-    scn = small(duration=f"{days}d", start="2013-12-01T00:00:00",
-                city={"kind": "grid", "rows": 10, "cols": 10, "block_m": 600},
-                fleet={"drivers": 120}, demand={"daily_requests": 4000},
-                adoption={"enabled": True},
-                payment={"riders_bound": {"alipay": 0.05}, "drivers_accepting": {"alipay": 0.05}},
-                policies=[
-                    {"id": "r5", "rail": "alipay", "side": "rider", "amount_yuan": 5,
-                     "start": "2013-12-01", "end": "2014-01-01", "daily_free_rides": 20},
-                    {"id": "d5", "rail": "alipay", "side": "driver", "amount_yuan": 5,
-                     "start": "2013-12-01", "end": "2014-01-01"}])
+    scn = small(
+        duration=f"{days}d",
+        start="2013-12-01T00:00:00",
+        city={"kind": "grid", "rows": 10, "cols": 10, "block_m": 600},
+        fleet={"drivers": 120},
+        demand={"daily_requests": 4000},
+        adoption={"enabled": True},
+        payment={"riders_bound": {"alipay": 0.05}, "drivers_accepting": {"alipay": 0.05}},
+        policies=[
+            {
+                "id": "r5",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 5,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+                "daily_free_rides": 20,
+            },
+            {
+                "id": "d5",
+                "rail": "alipay",
+                "side": "driver",
+                "amount_yuan": 5,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+            },
+        ],
+    )
     scn.update(over)
     return scn
 
@@ -116,11 +182,18 @@ def test_subsidies_move_the_curves(tmp_path):
 
 
 def test_campaign_binds_cards_scaled_by_the_sample(tmp_path):
-    scn = quiet_city(4, 10_000, campaigns=[{"date": "2013-12-03", "rail": "wechat_pay",
-                                            "kind": "bind_cards", "count": 8000}])
+    scn = quiet_city(
+        4,
+        10_000,
+        campaigns=[
+            {"date": "2013-12-03", "rail": "wechat_pay", "kind": "bind_cards", "count": 8000}
+        ],
+    )
     scn["population"]["sample"] = 0.5  # 5,000 riders simulated, 4,000 cards bound
-    scn["adoption"] = {"enabled": True, "riders": {"install_p": 0, "install_q": 0,
-                                                   "bind_attempt": 0, "lapse_rate": 0}}
+    scn["adoption"] = {
+        "enabled": True,
+        "riders": {"install_p": 0, "install_q": 0, "bind_attempt": 0, "lapse_rate": 0},
+    }
     bound = column(sim.run(scn, tmp_path / "r"), "wechat_pay", "riders_bound_share")
     assert bound[1] == 0.0 and abs(bound[2] - 0.8) < 1e-9
 
@@ -138,15 +211,17 @@ def test_pure_rules():
     assert np.isclose(hazard_probability(0.1), 1 - np.exp(-0.1))
     g = np.array([0, 0, 1, 1])
     assert np.allclose(group_mean(np.array([1.0, 3.0, 5.0, 7.0]), g, 2), [2, 2, 6, 6])
-    assert np.allclose(group_mean(np.array([1.0, 3.0, 5.0, 7.0]), g, 2,
-                                  weights=np.array([1, 0, 0, 0])), [1, 1, 0, 0])
+    assert np.allclose(
+        group_mean(np.array([1.0, 3.0, 5.0, 7.0]), g, 2, weights=np.array([1, 0, 0, 0])),
+        [1, 1, 0, 0],
+    )
     u_low = driver_utility(np.zeros(1), 0.0, np.zeros(1), np.ones(1), 0.1, 0.15, 2.0)
     u_high = driver_utility(np.zeros(1), 10.0, np.ones(1), np.ones(1), 0.1, 0.15, 2.0)
     assert u_high[0] > u_low[0]
 
 
 def test_contact_graphs(tmp_path):
-    from sim.adoption import contact_matrix
+    from sim.market.adoption import contact_matrix
 
     assert contact_matrix("well_mixed", 100, 10, 0.1, 1) is None
     for kind in ("random", "small_world"):
@@ -154,11 +229,21 @@ def test_contact_graphs(tmp_path):
         rows = np.asarray(a.sum(axis=1)).ravel()
         assert a.shape == (2000, 2000) and np.allclose(rows[rows > 0], 1.0)
         assert 8 <= a.getnnz() / 2000 <= 12
+
     # Imitation through a sparse small world spreads slower than in a well-mixed city.
     def installed(kind: str) -> float:
-        scn = quiet_city(30, 5000, adoption={"enabled": True, "riders": {
-            "install_p": 0.002, "install_q": 0.4, "contacts": {"kind": kind, "degree": 4,
-                                                              "rewire": 0.01}}})
+        scn = quiet_city(
+            30,
+            5000,
+            adoption={
+                "enabled": True,
+                "riders": {
+                    "install_p": 0.002,
+                    "install_q": 0.4,
+                    "contacts": {"kind": kind, "degree": 4, "rewire": 0.01},
+                },
+            },
+        )
         return column(sim.run(scn, tmp_path / kind), "wechat_pay", "riders_installed_share")[-1]
 
     assert installed("small_world") < installed("well_mixed")
@@ -167,13 +252,12 @@ def test_contact_graphs(tmp_path):
 def test_masks_follow_every_change_of_rails_and_apps():
     """The per-person masks the ride loop reads, rewritten only where a day changed
     something, equal masks packed from scratch (more than eight rails too)."""
-    from sim.population import Population, rail_mask
-    from sim.scenario import scenario_from_dict
+    from sim.market.population import Population, rail_mask
+    from sim.scenario.load import scenario_from_dict
 
     rng = np.random.default_rng(5)
     flags = rng.random((500, 11)) < 0.5
-    assert rail_mask(flags).tolist() == [sum(1 << j for j in range(11) if row[j])
-                                         for row in flags]
+    assert rail_mask(flags).tolist() == [sum(1 << j for j in range(11) if row[j]) for row in flags]
     scn = scenario_from_dict(small(population={"riders": 400}))
     pop = Population(scn, 50, np.random.default_rng(1))
     for _ in range(5):

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.analysis import fit_bass, mean_ci
-from sim.theory import bass_cdf
+from sim.analysis.fits import fit_bass, mean_ci
+from sim.analysis.theory import bass_cdf
 
 P, Q, M = 0.01, 0.25, 0.6
 T = np.arange(1, 61, dtype=float)

@@ -17,8 +17,8 @@ import yaml
 
 import run_sim
 import sim
-from sim import io
 from sim.api import default_out
+from sim.io import files as io
 from tests.conftest import ROOT, small
 
 TABLES = ("rides", "daily", "timeseries", "ledger_daily", "ledger")
@@ -94,8 +94,14 @@ def test_default_out_of_a_run_with_overrides():
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
 
 
 def test_overridden_run_does_not_replace_the_plain_default_directory(tmp_path):
@@ -120,12 +126,25 @@ def test_overridden_run_does_not_replace_the_plain_default_directory(tmp_path):
 def _scenario(tmp_path: Path, policy: bool) -> Path:
     """Two hours of the small city with the full ledger; with a rider subsidy or none
     (then every ``policy`` of the ledger is blank)."""
-    data = small(duration="2h", outputs={"ledger": "full", "plots": False},
-                 population={"riders_apps": {"didi": 0.5}, "drivers_apps": {"didi": 0.5}})
+    data = small(
+        duration="2h",
+        outputs={"ledger": "full", "plots": False},
+        population={"riders_apps": {"didi": 0.5}, "drivers_apps": {"didi": 0.5}},
+    )
     if policy:
-        data.update(payment={"riders_bound": {"alipay": 0.5}, "drivers_accepting": {"alipay": 0.6}},
-                    policies=[{"id": "ali_rider_3", "rail": "alipay", "side": "rider",
-                               "amount_yuan": 3, "start": "2013-12-01", "end": "2014-01-01"}])
+        data.update(
+            payment={"riders_bound": {"alipay": 0.5}, "drivers_accepting": {"alipay": 0.6}},
+            policies=[
+                {
+                    "id": "ali_rider_3",
+                    "rail": "alipay",
+                    "side": "rider",
+                    "amount_yuan": 3,
+                    "start": "2013-12-01",
+                    "end": "2014-01-01",
+                }
+            ],
+        )
     path = tmp_path / f"s{int(policy)}.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
@@ -180,13 +199,16 @@ def test_parquet_tables_read_back_equal_to_csv(typed_runs, policy):
         got = io.read_columns(typed_runs[policy, "parquet"], name)
         for col in want:
             assert got[col].dtype == want[col].dtype, (name, col)
-            assert np.array_equal(got[col], want[col],
-                                  equal_nan=want[col].dtype.kind == "f"), (name, col)
+            assert np.array_equal(got[col], want[col], equal_nan=want[col].dtype.kind == "f"), (
+                name,
+                col,
+            )
 
 
 def test_columns_outside_the_schema_are_inferred(tmp_path):
-    io.write_csv(tmp_path / "extra.csv", ("n", "x", "s", "blank"),
-                 [(1, 1.5, "a", ""), (2, "", "b", "")])
+    io.write_csv(
+        tmp_path / "extra.csv", ("n", "x", "s", "blank"), [(1, 1.5, "a", ""), (2, "", "b", "")]
+    )
     t = io.read_columns(tmp_path, "extra")
     assert t["n"].dtype == t["x"].dtype == t["blank"].dtype == np.float64
     assert t["s"].tolist() == ["a", "b"] and np.isnan(t["x"][1])

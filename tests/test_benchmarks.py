@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench(script: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
-                         capture_output=True, text=True, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -33,11 +38,18 @@ def test_bench_cityday_runs_model_and_skeleton_on_the_same_rides() -> None:
 
 
 def test_bench_season_times_a_scenario_as_run_sim_runs_it() -> None:
-    got = _bench("bench_season.py", "scenarios/alipay_5plus5_2013.yaml", "--set",
-                 "duration=2h", "--baseline-rides", "2000")
+    got = _bench(
+        "bench_season.py",
+        "scenarios/alipay_5plus5_2013.yaml",
+        "--set",
+        "duration=2h",
+        "--baseline-rides",
+        "2000",
+    )
     model = got["model"]
     assert model["simulated_requests"] > 0 and model["rides_csv_mb"] >= 0
     assert model["wall_s"] >= model["sim_wall_s"] > 0 and model["peak_rss_mb"] > 0
     assert got["baseline"]["rides"] == 2000
     assert got["ratio_per_request"] == round(
-        model["us_per_request"] / got["baseline"]["us_per_ride"], 2)
+        model["us_per_request"] / got["baseline"]["us_per_ride"], 2
+    )

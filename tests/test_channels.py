@@ -5,17 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 import sim
-from sim.engine import simulate
-from sim.scenario import scenario_from_dict
+from sim.engine.world import simulate
+from sim.scenario.load import scenario_from_dict
 from tests.conftest import small
 
 
 def market(**dispatch) -> dict:
     scn = small(duration="6h", fleet={"drivers": 300}, demand={"daily_requests": 12000})
-    scn["population"] = {"riders_apps": {"didi": 0.6, "kuaidi": 0.5},
-                         "drivers_apps": {"didi": 0.7, "kuaidi": 0.6}}
-    scn["dispatch"] = {"platforms": {"didi": "broadcast", "kuaidi": "batch"},
-                       "prebook": {"riders_share": 0.2, "probability": 1.0}, **dispatch}
+    scn["population"] = {
+        "riders_apps": {"didi": 0.6, "kuaidi": 0.5},
+        "drivers_apps": {"didi": 0.7, "kuaidi": 0.6},
+    }
+    scn["dispatch"] = {
+        "platforms": {"didi": "broadcast", "kuaidi": "batch"},
+        "prebook": {"riders_share": 0.2, "probability": 1.0},
+        **dispatch,
+    }
     return scn
 
 
@@ -23,8 +28,7 @@ def test_five_channels_in_one_city(tmp_path):
     res = sim.run(market(), tmp_path / "r")
     rides = res.table("rides")
     done = rides["status"] == "completed"
-    kinds = set(zip(rides["channel"][done].tolist(), rides["platform"][done].tolist(),
-                    strict=True))
+    kinds = set(zip(rides["channel"][done].tolist(), rides["platform"][done].tolist(), strict=True))
     assert {("street", ""), ("app", "didi"), ("app", "kuaidi"), ("prebook", "")} <= kinds
     d = res.summary["dispatch"]
     assert set(d) == {"street", "app:didi", "app:kuaidi", "prebook"}
@@ -38,8 +42,10 @@ def test_five_channels_in_one_city(tmp_path):
 
 
 def test_app_rides_go_to_drivers_running_that_app():
-    scn = scenario_from_dict(market(dispatch=None) | {"dispatch": {
-        "policy": "nearest", "street": {"app_riders_share": 0.0}}})
+    scn = scenario_from_dict(
+        market(dispatch=None)
+        | {"dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}}}
+    )
     world = simulate(scn, None).world
     apps = world.pop.driver_apps
     # Re-run with rides written to check every app ride's driver.
@@ -52,14 +58,23 @@ def test_app_rides_go_to_drivers_running_that_app():
 
 
 def test_broadcast_gives_up_or_tips(tmp_path):
-    nobody_grabs = {"platforms": {"didi": "broadcast", "kuaidi": "broadcast"},
-                    "street": {"app_riders_share": 0.0},
-                    "broadcast": {"grab_base": -30.0, "on_timeout": "give_up"}}
+    nobody_grabs = {
+        "platforms": {"didi": "broadcast", "kuaidi": "broadcast"},
+        "street": {"app_riders_share": 0.0},
+        "broadcast": {"grab_base": -30.0, "on_timeout": "give_up"},
+    }
     s = sim.run(market(**nobody_grabs), tmp_path / "a").summary
     assert s["dispatch"]["app:didi"]["matched_share"] == 0.0
-    tipping = {**nobody_grabs, "broadcast": {"grab_base": -12.0, "grab_per_yuan": 0.3,
-                                             "on_timeout": "tip", "tip_yuan": 10,
-                                             "max_rounds": 5}}
+    tipping = {
+        **nobody_grabs,
+        "broadcast": {
+            "grab_base": -12.0,
+            "grab_per_yuan": 0.3,
+            "on_timeout": "tip",
+            "tip_yuan": 10,
+            "max_rounds": 5,
+        },
+    }
     res = sim.run(market(**tipping), tmp_path / "b")
     rides = res.table("rides")
     tipped = (rides["status"] == "completed") & (rides["tip_fen"] > 0)

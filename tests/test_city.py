@@ -9,10 +9,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-import sim.city as city_mod
-from sim.city import CityError, build_city
-from sim.schema import GraphmlCity, GridCity, Place, RingRadialCity
-from sim.spatial import CellIndex
+import sim.city.travel as city_mod
+from sim.city.spatial import CellIndex
+from sim.city.travel import build_city
+from sim.errors import CityError
+from sim.scenario.city import GraphmlCity, GridCity, Place, RingRadialCity
 
 LON, LAT = 116.40, 39.90  # Beijing
 
@@ -294,8 +295,9 @@ def test_symmetric_matrix_is_known_and_kept(tmp_path: Path, two_way: bool) -> No
 def test_zone_is_near_up_to_ring_one(tmp_path: Path) -> None:
     """The street's zone of a rider, listed or counted, is what ``near`` finds with no
     extra ring up to ring 1."""
-    c = build_city(RingRadialCity(rings=8, spokes=8, ring_spacing_m=1000.0, cell_m=700.0),
-                   cache_dir=tmp_path)
+    c = build_city(
+        RingRadialCity(rings=8, spokes=8, ring_spacing_m=1000.0, cell_m=700.0), cache_dir=tmp_path
+    )
     rng = np.random.default_rng(3)
     index = CellIndex(c)
     for key, node in enumerate(rng.integers(0, c.n, 30).tolist()):

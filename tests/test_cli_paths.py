@@ -39,7 +39,7 @@ def test_run_refuses_the_project_directory(tmp_path, monkeypatch):
     """Through the API with the project directory pointed at a scratch folder, so a broken
     check replaces that folder and not the project."""
     import sim
-    from sim import io
+    from sim.io import files as io
 
     proj = tmp_path / "proj"
     proj.mkdir()
@@ -68,8 +68,9 @@ def test_run_into_a_file_or_below_one(tmp_path):
     before = listing(tmp_path)
     for args in (("--out", "afile"), ("--out", "afile", "--force")):
         one_error(cli("run", str(f), *args, "--quiet", cwd=tmp_path), "afile", "is a file")
-    one_error(cli("run", str(f), "--out", "afile/sub/run", "--quiet", cwd=tmp_path),
-              "afile is a file")
+    one_error(
+        cli("run", str(f), "--out", "afile/sub/run", "--quiet", cwd=tmp_path), "afile is a file"
+    )
     assert listing(tmp_path) == before and (tmp_path / "afile").read_text() == "keep"
 
 
@@ -92,8 +93,14 @@ def test_validate_runs_the_city_checks_of_run(tmp_path):
         f = tmp_path / "s.yaml"
         f.write_text(yaml.safe_dump({**small(), "city": city}), encoding="utf-8")
         for command in ("validate", "run"):
-            one_error(cli(command, str(f), "--out", str(tmp_path / "o")) if command == "run"
-                      else cli(command, str(f)), str(f), "city.", words)
+            one_error(
+                cli(command, str(f), "--out", str(tmp_path / "o"))
+                if command == "run"
+                else cli(command, str(f)),
+                str(f),
+                "city.",
+                words,
+            )
     assert not (tmp_path / "o").exists()
     cache = tmp_path / "cache"
     r = cli("validate", str(scenario_file(tmp_path)), env={"TAXISIM_CACHE": str(cache)})
@@ -104,8 +111,13 @@ def test_validate_runs_the_city_checks_of_run(tmp_path):
 def test_help_names_every_argument_without_markup():
     top = cli("--help")
     assert top.returncode == 0 and "``" not in top.stdout and "exit codes" in top.stdout
-    for command, arg in (("run", "file"), ("validate", "file"), ("sweep", "file"),
-                         ("compare", "RUN_DIR"), ("report", "RUN_DIR")):
+    for command, arg in (
+        ("run", "file"),
+        ("validate", "file"),
+        ("sweep", "file"),
+        ("compare", "RUN_DIR"),
+        ("report", "RUN_DIR"),
+    ):
         r = cli(command, "--help")
         assert r.returncode == 0 and "``" not in r.stdout
         block = r.stdout.split("positional arguments:")[1].split("options:")[0]
@@ -115,7 +127,9 @@ def test_help_names_every_argument_without_markup():
 
 def test_validate_reports_unmakeable_values_in_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
-    for text, words in (("start: 2013-12-01T25:00:00\n", ("invalid value", "hour")),
-                        ("a: " + "[" * 5000 + "]" * 5000 + "\n", ("nested too deeply",))):
+    for text, words in (
+        ("start: 2013-12-01T25:00:00\n", ("invalid value", "hour")),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", ("nested too deeply",)),
+    ):
         bad.write_text(text, encoding="utf-8")
         one_error(cli("validate", str(bad)), *words)

@@ -6,7 +6,7 @@ import pytest
 import simpy
 from simpy.events import Timeout
 
-from sim.clock import call_in, events_scheduled, run_until
+from sim.core.clock import call_in, events_scheduled, run_until
 
 
 def _timeout_in(env: simpy.Environment, delay: float, fn, arg=None) -> None:
@@ -17,6 +17,7 @@ def _timeout_in(env: simpy.Environment, delay: float, fn, arg=None) -> None:
 def _mixed(env: simpy.Environment, fired: list, schedule) -> None:
     """Timeouts and scheduled calls interleaved, several at equal times, more scheduled from
     inside a call; every call records the clock it sees."""
+
     def log(what) -> None:
         fired.append((what, env.now))
 

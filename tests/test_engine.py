@@ -51,9 +51,12 @@ def test_same_seed_same_bytes_other_seed_other_numbers(tmp_path):
 
 def test_littles_law_busy_drivers(tmp_path):
     """Time-average of busy drivers (sampled each minute) = completion rate x busy time."""
-    scn = small(duration="8h", fleet={"drivers": 80},
-                demand={"daily_requests": 9000, "hourly_profile": [1] * 24},
-                outputs={"timeseries_every_min": 1, "plots": False})
+    scn = small(
+        duration="8h",
+        fleet={"drivers": 80},
+        demand={"daily_requests": 9000, "hourly_profile": [1] * 24},
+        outputs={"timeseries_every_min": 1, "plots": False},
+    )
     res = sim.run(scn, tmp_path / "r")
     ts = res.table("timeseries")
     busy = ts["en_route"] + ts["on_trip"] + ts["paying"]
@@ -67,15 +70,20 @@ def test_littles_law_busy_drivers(tmp_path):
 
 
 def test_patience_zero_means_leave_at_once(tmp_path):
-    scn = small(fleet={"drivers": 3}, demand={"daily_requests": 20000,
-                                              "patience": {"kind": "fixed", "mean_s": 0}})
+    scn = small(
+        fleet={"drivers": 3},
+        demand={"daily_requests": 20000, "patience": {"kind": "fixed", "mean_s": 0}},
+    )
     s = sim.run(scn, tmp_path / "r").summary
     assert s["abandoned"] > 0 and s["match_wait_s"]["p_wait"] == 0.0
 
 
 def test_shifts_take_drivers_off(tmp_path):
-    scn = small(duration="1d", start="2013-12-02T00:00:00",
-                fleet={"drivers": 40, "shifts": [{"start_hour": 6, "hours": 10, "share": 1.0}]})
+    scn = small(
+        duration="1d",
+        start="2013-12-02T00:00:00",
+        fleet={"drivers": 40, "shifts": [{"start_hour": 6, "hours": 10, "share": 1.0}]},
+    )
     ts = sim.run(scn, tmp_path / "r").table("timeseries")
     hour = ts["t"] / 3600
     assert (ts["off"][hour < 6] == 40).all()
@@ -83,15 +91,23 @@ def test_shifts_take_drivers_off(tmp_path):
     assert ts["off"][hour >= 17].min() > 30
 
 
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drivers=st.integers(1, 40), daily=st.integers(100, 20000),
-       patience=st.sampled_from([0, 60, 600]), seed=st.integers(0, 2**32))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    drivers=st.integers(1, 40),
+    daily=st.integers(100, 20000),
+    patience=st.sampled_from([0, 60, 600]),
+    seed=st.integers(0, 2**32),
+)
 def test_property_conservation(tmp_path_factory, drivers, daily, patience, seed):
-    scn = small(seed=seed, duration="2h", fleet={"drivers": drivers},
-                demand={"daily_requests": daily,
-                        "patience": {"kind": "exponential", "mean_s": patience}},
-                outputs={"plots": False, "rides": True})
+    scn = small(
+        seed=seed,
+        duration="2h",
+        fleet={"drivers": drivers},
+        demand={"daily_requests": daily, "patience": {"kind": "exponential", "mean_s": patience}},
+        outputs={"plots": False, "rides": True},
+    )
     res = sim.run(scn, tmp_path_factory.mktemp("p") / "r")
     s = res.summary
     assert s["completed"] + s["abandoned"] + s["open_at_end"] == s["requests"]
@@ -99,10 +115,19 @@ def test_property_conservation(tmp_path_factory, drivers, daily, patience, seed)
 
 
 def test_cruising_taxis_move_toward_demand(tmp_path):
-    hot = {"city": {"kind": "grid", "rows": 8, "cols": 8, "block_m": 500,
-                    "places": {"station": {"node": 0}}},
-           "demand": {"daily_requests": 3000,
-                      "hotspots": [{"place": "station", "origin_weight": 0.5}]}}
+    hot = {
+        "city": {
+            "kind": "grid",
+            "rows": 8,
+            "cols": 8,
+            "block_m": 500,
+            "places": {"station": {"node": 0}},
+        },
+        "demand": {
+            "daily_requests": 3000,
+            "hotspots": [{"place": "station", "origin_weight": 0.5}],
+        },
+    }
     wait = sim.run(small(**hot), tmp_path / "w").summary
     cruise = sim.run(small(fleet={"drivers": 60, "idle": "cruise"}, **hot), tmp_path / "c")
     assert wait["cruise_km"] == 0 and cruise.summary["cruise_km"] > 0

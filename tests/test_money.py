@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import sim
-from sim.ledger import DRIVER, RIDER, SUBSIDY, Ledger, LedgerError
-from sim.money_schema import SubsidyPolicy
-from sim.payment import fare_fen, logit_choice
-from sim.policy import PolicyBook, PolicyError, yuan_to_fen
-from sim.schema import Tariff
+from sim.errors import LedgerError, PolicyError
+from sim.money.ledger import DRIVER, RIDER, SUBSIDY, Ledger
+from sim.money.rails import fare_fen, logit_choice
+from sim.money.subsidies import PolicyBook, yuan_to_fen
+from sim.scenario.money import SubsidyPolicy, Tariff
 from tests.conftest import small
 
 START = datetime(2013, 12, 30)
@@ -23,17 +23,26 @@ RAILS = ["cash", "alipay", "wechat_pay"]
 
 
 def book(**kw) -> PolicyBook:
-    spec = {"id": "p", "rail": "alipay", "side": "rider", "amount_yuan": 5,
-            "start": datetime(2013, 12, 1), "end": datetime(2014, 1, 1), **kw}
+    spec = {
+        "id": "p",
+        "rail": "alipay",
+        "side": "rider",
+        "amount_yuan": 5,
+        "start": datetime(2013, 12, 1),
+        "end": datetime(2014, 1, 1),
+        **kw,
+    }
     return PolicyBook([SubsidyPolicy(**spec)], START, RAILS, np.random.default_rng(0))
 
 
-def paid(b: PolicyBook, rail: int, side: str, platform: str, user: int, t: float,
-         day: int) -> list[int]:
+def paid(
+    b: PolicyBook, rail: int, side: str, platform: str, user: int, t: float, day: int
+) -> list[int]:
     """What the cashier grants one ride on one side: fen per policy that pays."""
     riders, drivers, _ = b.plan(rail, platform, t)
-    return [fen for p in (riders if side == "rider" else drivers)
-            if (fen := b.grant(p, user, t, day))]
+    return [
+        fen for p in (riders if side == "rider" else drivers) if (fen := b.grant(p, user, t, day))
+    ]
 
 
 def test_window_is_half_open_at_midnight():
@@ -84,8 +93,7 @@ def test_random_amounts_within_range_in_fen():
 
 
 def test_yuan_to_fen_exact():
-    assert [yuan_to_fen(x) for x in (0.1, 0.29, 2.3, 5, 11.005, 0.0)] == [10, 29, 230, 500,
-                                                                           1101, 0]
+    assert [yuan_to_fen(x) for x in (0.1, 0.29, 2.3, 5, 11.005, 0.0)] == [10, 29, 230, 500, 1101, 0]
 
 
 def test_lottery_draws_exactly_n_and_all_when_fewer():
@@ -112,8 +120,11 @@ def test_lottery_is_uniform_chi_square():
 
 def test_ledger_balances_and_detects_tampering():
     led = Ledger()
-    r, d, s = led.account(RIDER, "alipay"), led.account(DRIVER, "alipay"), \
-        led.account(SUBSIDY, "alipay", "p")
+    r, d, s = (
+        led.account(RIDER, "alipay"),
+        led.account(DRIVER, "alipay"),
+        led.account(SUBSIDY, "alipay", "p"),
+    )
     led.post(1.0, 0, "fare", r, d, 1300)
     led.post(1.0, 0, "rider_subsidy", s, r, 500)
     led.check()
@@ -144,7 +155,7 @@ def test_fare_beijing_2013():
 
 
 def test_logit_choice_matches_closed_form():
-    from sim.theory import logit_shares
+    from sim.analysis.theory import logit_shares
 
     v = [0.0, 0.7, -0.4]
     rng = np.random.default_rng(3)
@@ -154,23 +165,41 @@ def test_logit_choice_matches_closed_form():
     assert stats.chisquare(counts, expected).pvalue > 0.001
 
 
-@settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(amount=st.floats(0, 30), cap=st.one_of(st.none(), st.integers(0, 4)),
-       budget=st.one_of(st.none(), st.floats(0, 3000)), free=st.integers(0, 50),
-       delay=st.integers(0, 3), side=st.sampled_from(["rider", "driver"]),
-       seed=st.integers(0, 1000))
-def test_ledger_balances_under_random_policies(tmp_path_factory, amount, cap, budget, free,
-                                               delay, side, seed):
-    policy = {"id": "p", "rail": "wechat_pay", "side": side, "amount_yuan": round(amount, 2),
-              "per_user_daily_cap": cap, "daily_free_rides": free if side == "rider" else 0,
-              "budget": {"daily_yuan": budget},
-              "payout_delay_days": delay if side == "driver" else 0,
-              "start": "2013-12-02T08:00:00", "end": "2013-12-03T09:00:00"}
-    scn = small(seed=seed, duration="2d", start="2013-12-02T00:00:00",
-                payment={"riders_bound": {"wechat_pay": 0.7},
-                         "drivers_accepting": {"wechat_pay": 0.8}},
-                demand={"daily_requests": 3000}, policies=[policy])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    amount=st.floats(0, 30),
+    cap=st.one_of(st.none(), st.integers(0, 4)),
+    budget=st.one_of(st.none(), st.floats(0, 3000)),
+    free=st.integers(0, 50),
+    delay=st.integers(0, 3),
+    side=st.sampled_from(["rider", "driver"]),
+    seed=st.integers(0, 1000),
+)
+def test_ledger_balances_under_random_policies(
+    tmp_path_factory, amount, cap, budget, free, delay, side, seed
+):
+    policy = {
+        "id": "p",
+        "rail": "wechat_pay",
+        "side": side,
+        "amount_yuan": round(amount, 2),
+        "per_user_daily_cap": cap,
+        "daily_free_rides": free if side == "rider" else 0,
+        "budget": {"daily_yuan": budget},
+        "payout_delay_days": delay if side == "driver" else 0,
+        "start": "2013-12-02T08:00:00",
+        "end": "2013-12-03T09:00:00",
+    }
+    scn = small(
+        seed=seed,
+        duration="2d",
+        start="2013-12-02T00:00:00",
+        payment={"riders_bound": {"wechat_pay": 0.7}, "drivers_accepting": {"wechat_pay": 0.8}},
+        demand={"daily_requests": 3000},
+        policies=[policy],
+    )
     res = sim.run(scn, tmp_path_factory.mktemp("m") / "r")  # the run checks its own ledger
     ledger = res.table("ledger_daily")
     for day in set(ledger["day"].tolist()):
@@ -190,12 +219,26 @@ def test_ledger_balances_under_random_policies(tmp_path_factory, amount, cap, bu
 
 
 def test_full_ledger_matches_the_daily_table(tmp_path):
-    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
-                payment={"riders_bound": {"alipay": 0.6, "wechat_pay": 0.5},
-                         "drivers_accepting": {"alipay": 0.7, "wechat_pay": 0.6}},
-                policies=[{"id": "p", "rail": "wechat_pay", "side": "driver",
-                           "amount_yuan": 10, "start": "2013-12-01", "end": "2014-01-01",
-                           "payout_delay_days": 1}])
+    scn = small(
+        duration="1d",
+        start="2013-12-02T00:00:00",
+        outputs={"ledger": "full"},
+        payment={
+            "riders_bound": {"alipay": 0.6, "wechat_pay": 0.5},
+            "drivers_accepting": {"alipay": 0.7, "wechat_pay": 0.6},
+        },
+        policies=[
+            {
+                "id": "p",
+                "rail": "wechat_pay",
+                "side": "driver",
+                "amount_yuan": 10,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+                "payout_delay_days": 1,
+            }
+        ],
+    )
     res = sim.run(scn, tmp_path / "r")
     full = res.table("ledger")
     daily = res.table("ledger_daily")
@@ -208,11 +251,23 @@ def test_full_ledger_matches_the_daily_table(tmp_path):
 
 def test_a_free_ride_costs_the_winner_nothing_and_earns_her_nothing(tmp_path):
     """The lottery waives what she paid for the fare after her subsidy on that ride."""
-    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
-                payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
-                policies=[{"id": "p", "rail": "alipay", "side": "rider", "amount_yuan": 5,
-                           "daily_free_rides": 40, "start": "2013-12-01",
-                           "end": "2014-01-01"}])
+    scn = small(
+        duration="1d",
+        start="2013-12-02T00:00:00",
+        outputs={"ledger": "full"},
+        payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
+        policies=[
+            {
+                "id": "p",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 5,
+                "daily_free_rides": 40,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+            }
+        ],
+    )
     res = sim.run(scn, tmp_path / "r")
     rides = res.table("rides")
     winners = rides["ride_id"][rides["free_ride"] == 1].astype(int)
@@ -220,8 +275,10 @@ def test_a_free_ride_costs_the_winner_nothing_and_earns_her_nothing(tmp_path):
     full = res.table("ledger")
     for ride in winners.tolist():
         mine = full["ride_id"] == ride
-        net = (full["amount_fen"][mine & (full["to_account"] == RIDER)].sum()
-               - full["amount_fen"][mine & (full["from_account"] == RIDER)].sum())
+        net = (
+            full["amount_fen"][mine & (full["to_account"] == RIDER)].sum()
+            - full["amount_fen"][mine & (full["from_account"] == RIDER)].sum()
+        )
         tip = rides["tip_fen"][rides["ride_id"] == ride][0]
         assert net == -tip, ride
     policy = res.summary["money"]["subsidy_by_policy"]["p"]
@@ -237,13 +294,32 @@ def test_a_free_ride_costs_the_winner_nothing_and_earns_her_nothing(tmp_path):
 def test_two_lotteries_never_make_one_ride_free_twice(tmp_path):
     """Every alipay ride wins: the first lottery draws 40 of them, the second all the rest;
     each winner's ride then costs her exactly nothing, once."""
-    scn = small(duration="1d", start="2013-12-02T00:00:00", outputs={"ledger": "full"},
-                payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
-                policies=[{"id": "p", "rail": "alipay", "side": "rider", "amount_yuan": 5,
-                           "daily_free_rides": 40, "start": "2013-12-01", "end": "2014-01-01"},
-                          {"id": "q", "rail": "alipay", "side": "rider", "amount_yuan": 0,
-                           "daily_free_rides": 100_000, "start": "2013-12-01",
-                           "end": "2014-01-01"}])
+    scn = small(
+        duration="1d",
+        start="2013-12-02T00:00:00",
+        outputs={"ledger": "full"},
+        payment={"riders_bound": {"alipay": 0.8}, "drivers_accepting": {"alipay": 0.9}},
+        policies=[
+            {
+                "id": "p",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 5,
+                "daily_free_rides": 40,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+            },
+            {
+                "id": "q",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 0,
+                "daily_free_rides": 100_000,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+            },
+        ],
+    )
     res = sim.run(scn, tmp_path / "r")
     rides = res.table("rides")
     alipay = (rides["status"] == "completed") & (rides["rail"] == "alipay")

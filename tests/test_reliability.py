@@ -19,21 +19,45 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import run_sim
-from sim.scenario import ScenarioError, load_scenario, scenario_from_dict
-from sim.schema import Scenario
+from sim.errors import ScenarioError
+from sim.scenario.load import load_scenario, scenario_from_dict
+from sim.scenario.spec import Scenario
 from tests.conftest import ROOT, small
 
 # ---- fuzzed scenario files ---------------------------------------------------------------
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["6h", "3d", "grid", "ring_radial", "graphml", "cash", "alipay",
-                     "nearest", "broadcast", "2013-12-01", "rider", "-1", "1e400", "é中文"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "6h",
+            "3d",
+            "grid",
+            "ring_radial",
+            "graphml",
+            "cash",
+            "alipay",
+            "nearest",
+            "broadcast",
+            "2013-12-01",
+            "rider",
+            "-1",
+            "1e400",
+            "é中文",
+        ]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 DEFAULT = Scenario().model_dump(mode="json")
 
 
@@ -89,8 +113,9 @@ def test_any_structure_is_a_scenario_or_clean_errors(data):
     answers_cleanly(data)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.one_of(st.text(max_size=200), values.map(yaml.safe_dump)))
 def test_cli_validate_never_tracebacks(tmp_path, text):
     f = tmp_path / "fuzz.yaml"
@@ -106,34 +131,129 @@ def test_cli_validate_never_tracebacks(tmp_path, text):
 
 # ---- semantic checks ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("over,needle", [
-    ({"demand": {"hourly_profile": [0] * 24}}, "demand.hourly_profile: must not sum to zero"),
-    ({"demand": {"hourly_profile": [1] * 23}}, "needs 24 hourly values"),
-    ({"policies": [{"id": "a", "rail": "alipay", "side": "rider", "start": "2014-01-02",
-                    "end": "2014-01-01"}]}, "end must be after start"),
-    ({"policies": [{"id": "a", "rail": "octopus", "side": "rider", "start": "2014-01-01",
-                    "end": "2014-01-02"}]}, "policies.0.rail: no rail 'octopus'"),
-    ({"policies": [{"id": "a", "rail": "alipay", "platform": "uber", "side": "rider",
-                    "start": "2014-01-01", "end": "2014-01-02"}]}, "no platform 'uber'"),
-    ({"policies": [{"id": "a", "rail": "alipay", "side": "rider", "start": "2014-01-01",
-                    "end": "2014-01-02"}] * 2}, "policies: duplicate id a"),
-    ({"payment": {"rails": [{"id": "cash"}, {"id": "x", "platform": "uber"}]}},
-     "payment.rails.1.platform: no platform 'uber'"),
-    ({"payment": {"rails": [{"id": "alipay"}]}}, "cash must be one of the rails"),
-    ({"fleet": {"drivers": 10**9}}, "fleet.drivers"),
-    ({"demand": {"hotspots": [{"place": "airport", "origin_weight": 0.1}]}},
-     "no place 'airport' in city.places"),
-    ({"campaigns": [{"date": "2014-01-01", "kind": "bind_cards", "rail": "cash", "count": 5}],
-      "adoption": {"enabled": True}}, "campaigns.0.rail"),
-    ({"campaigns": [{"date": "2014-01-01", "kind": "bind_cards", "rail": "alipay",
-                     "count": 5}]}, "campaigns: campaigns change adoption state"),
-    ({"policies": [{"id": "a", "rail": "cash", "side": "rider", "start": "2014-01-01",
-                    "end": "2014-01-02"}]}, "not cash"),
-    ({"policies": [{"id": "a", "rail": "alipay", "side": "rider", "start": "2014-01-01",
-                    "end": "2014-01-02T00:00:00+08:00"}]}, "policies.0.end"),
-    ({"demand": {"ride_time": {"kind": "never"}}}, "a ride must end"),
-    ({"start": "2013-12-01T00:00:00+08:00"}, "without a time zone"),
-])
+
+@pytest.mark.parametrize(
+    "over,needle",
+    [
+        ({"demand": {"hourly_profile": [0] * 24}}, "demand.hourly_profile: must not sum to zero"),
+        ({"demand": {"hourly_profile": [1] * 23}}, "needs 24 hourly values"),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "alipay",
+                        "side": "rider",
+                        "start": "2014-01-02",
+                        "end": "2014-01-01",
+                    }
+                ]
+            },
+            "end must be after start",
+        ),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "octopus",
+                        "side": "rider",
+                        "start": "2014-01-01",
+                        "end": "2014-01-02",
+                    }
+                ]
+            },
+            "policies.0.rail: no rail 'octopus'",
+        ),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "alipay",
+                        "platform": "uber",
+                        "side": "rider",
+                        "start": "2014-01-01",
+                        "end": "2014-01-02",
+                    }
+                ]
+            },
+            "no platform 'uber'",
+        ),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "alipay",
+                        "side": "rider",
+                        "start": "2014-01-01",
+                        "end": "2014-01-02",
+                    }
+                ]
+                * 2
+            },
+            "policies: duplicate id a",
+        ),
+        (
+            {"payment": {"rails": [{"id": "cash"}, {"id": "x", "platform": "uber"}]}},
+            "payment.rails.1.platform: no platform 'uber'",
+        ),
+        ({"payment": {"rails": [{"id": "alipay"}]}}, "cash must be one of the rails"),
+        ({"fleet": {"drivers": 10**9}}, "fleet.drivers"),
+        (
+            {"demand": {"hotspots": [{"place": "airport", "origin_weight": 0.1}]}},
+            "no place 'airport' in city.places",
+        ),
+        (
+            {
+                "campaigns": [
+                    {"date": "2014-01-01", "kind": "bind_cards", "rail": "cash", "count": 5}
+                ],
+                "adoption": {"enabled": True},
+            },
+            "campaigns.0.rail",
+        ),
+        (
+            {
+                "campaigns": [
+                    {"date": "2014-01-01", "kind": "bind_cards", "rail": "alipay", "count": 5}
+                ]
+            },
+            "campaigns: campaigns change adoption state",
+        ),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "cash",
+                        "side": "rider",
+                        "start": "2014-01-01",
+                        "end": "2014-01-02",
+                    }
+                ]
+            },
+            "not cash",
+        ),
+        (
+            {
+                "policies": [
+                    {
+                        "id": "a",
+                        "rail": "alipay",
+                        "side": "rider",
+                        "start": "2014-01-01",
+                        "end": "2014-01-02T00:00:00+08:00",
+                    }
+                ]
+            },
+            "policies.0.end",
+        ),
+        ({"demand": {"ride_time": {"kind": "never"}}}, "a ride must end"),
+        ({"start": "2013-12-01T00:00:00+08:00"}, "without a time zone"),
+    ],
+)
 def test_semantic_errors_name_their_fields(tmp_path, over, needle):
     f = tmp_path / "s.yaml"
     f.write_text(yaml.safe_dump(over), encoding="utf-8")
@@ -144,9 +264,15 @@ def test_semantic_errors_name_their_fields(tmp_path, over, needle):
 
 def test_all_cross_section_problems_at_once(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text(yaml.safe_dump({
-        "demand": {"hotspots": [{"place": "moon", "origin_weight": 0.1}]},
-        "dispatch": {"platforms": {"uber": "nearest"}}}), encoding="utf-8")
+    f.write_text(
+        yaml.safe_dump(
+            {
+                "demand": {"hotspots": [{"place": "moon", "origin_weight": 0.1}]},
+                "dispatch": {"platforms": {"uber": "nearest"}},
+            }
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ScenarioError) as exc:
         load_scenario(f)
     lines = [str(p) for p in exc.value.problems]
@@ -164,6 +290,7 @@ def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
         g.add_edge(a, b, length=1000.0)
     path = tmp_path / "city.graphml"
     nx.write_graphml(g, path)
+
     def run(city: dict) -> tuple[int, str]:
         scn = small()
         scn["city"] = {"kind": "graphml", "path": str(path), **city}
@@ -185,14 +312,18 @@ def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
 
 # ---- interruption --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_leaves_no_output_directory(tmp_path, sig, code):
     f = tmp_path / "long.yaml"
     f.write_text(yaml.safe_dump(small(duration="20d", demand={"daily_requests": 40000})))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out",
-                             str(out), "--quiet"], stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out", str(out), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".out.incomplete-*/rides.csv")):
         time.sleep(0.05)
@@ -208,8 +339,9 @@ def test_signal_leaves_no_output_directory(tmp_path, sig, code):
 
 # ---- self-checks -------------------------------------------------------------------------
 
+
 def test_a_broken_ledger_fails_the_run_with_exit_1(tmp_path, monkeypatch):
-    from sim import ledger
+    from sim.money import ledger
 
     real = ledger.Ledger.post
 
@@ -229,7 +361,8 @@ def test_a_broken_ledger_fails_the_run_with_exit_1(tmp_path, monkeypatch):
 
 
 def test_illegal_driver_move_is_refused():
-    from sim.state import DriverState, IllegalTransition, check_move
+    from sim.core.state import DriverState, check_move
+    from sim.errors import IllegalTransition
 
     check_move(DriverState.IDLE, DriverState.EN_ROUTE, 1)
     with pytest.raises(IllegalTransition, match="OFF -> ON_TRIP"):
@@ -238,21 +371,38 @@ def test_illegal_driver_move_is_refused():
 
 # ---- determinism -------------------------------------------------------------------------
 
+
 def test_tables_identical_across_hash_seeds(tmp_path):
     f = tmp_path / "s.yaml"
-    scn = small(duration="2d", start="2013-12-01T00:00:00", adoption={"enabled": True},
-                policies=[{"id": "r", "rail": "alipay", "side": "rider", "amount_yuan": 5,
-                           "start": "2013-12-01", "end": "2014-01-01",
-                           "daily_free_rides": 30}],
-                dispatch={"platforms": {"didi": "broadcast", "kuaidi": "batch"},
-                          "prebook": {"riders_share": 0.1}})
+    scn = small(
+        duration="2d",
+        start="2013-12-01T00:00:00",
+        adoption={"enabled": True},
+        policies=[
+            {
+                "id": "r",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 5,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+                "daily_free_rides": 30,
+            }
+        ],
+        dispatch={
+            "platforms": {"didi": "broadcast", "kuaidi": "batch"},
+            "prebook": {"riders_share": 0.1},
+        },
+    )
     f.write_text(yaml.safe_dump(scn))
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / f"h{seed}"
-        subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out",
-                        str(out), "--quiet"], check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed})
+        subprocess.run(
+            [sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out", str(out), "--quiet"],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
         outs.append(out)
     names = sorted(p.name for p in outs[0].glob("*.csv"))
     assert len(names) >= 4
@@ -262,7 +412,7 @@ def test_tables_identical_across_hash_seeds(tmp_path):
 
 
 def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
-    lines = ['a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9]']
+    lines = ["a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9]"]
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]")
     f = tmp_path / "bomb.yaml"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import run_sim
-from sim.io import read_table
+from sim.io.files import read_table
 from tests.conftest import small
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
@@ -33,15 +33,28 @@ def cli(capsys):
         code = run_sim.main(list(args))
         out, err = capsys.readouterr()
         return Result(code, out, err)
+
     return call
 
 
 def scenario(tmp_path: Path, name: str = "s.yaml") -> Path:
     """A day of the small city with a rider subsidy on Alipay and adoption switched on."""
-    data = small(duration="1d", adoption={"enabled": True}, outputs={"ledger": "full"},
-                 payment={"riders_bound": {"alipay": 0.3}, "drivers_accepting": {"alipay": 0.5}},
-                 policies=[{"id": "ali_rider_3", "rail": "alipay", "side": "rider",
-                            "amount_yuan": 3, "start": "2013-12-01", "end": "2014-01-01"}])
+    data = small(
+        duration="1d",
+        adoption={"enabled": True},
+        outputs={"ledger": "full"},
+        payment={"riders_bound": {"alipay": 0.3}, "drivers_accepting": {"alipay": 0.5}},
+        policies=[
+            {
+                "id": "ali_rider_3",
+                "rail": "alipay",
+                "side": "rider",
+                "amount_yuan": 3,
+                "start": "2013-12-01",
+                "end": "2014-01-01",
+            }
+        ],
+    )
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
@@ -53,9 +66,11 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("runs")
     f = scenario(folder)
     out = {"csv": folder / "csv", "parquet": folder / "parquet", "seed2": folder / "seed2"}
-    for args in (["--out", str(out["csv"])],
-                 ["--out", str(out["parquet"]), "--format", "parquet"],
-                 ["--out", str(out["seed2"]), "--seed", "2"]):
+    for args in (
+        ["--out", str(out["csv"])],
+        ["--out", str(out["parquet"]), "--format", "parquet"],
+        ["--out", str(out["seed2"]), "--seed", "2"],
+    ):
         assert run_sim.main(["run", str(f), "--quiet", *args]) == 0
     return out
 
@@ -113,8 +128,9 @@ def test_report_reads_parquet_runs_and_refuses_other_dirs(runs, tmp_path, cli):
 
 def test_compare_overlays_runs(runs, tmp_path, cli):
     out = tmp_path / "cmp.png"
-    r = cli("compare", str(runs["csv"]), str(runs["parquet"]), str(runs["seed2"]), "--out",
-            str(out))
+    r = cli(
+        "compare", str(runs["csv"]), str(runs["parquet"]), str(runs["seed2"]), "--out", str(out)
+    )
     assert r.returncode == 0, r.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = cli("compare", str(runs["csv"]), str(tmp_path / "nope"), "--out", str(out))
@@ -133,8 +149,11 @@ def test_parquet_holds_the_same_rides_and_ledger_as_csv(runs):
         for col in want:
             got = table.column(col).to_pylist()
             if want[col].dtype.kind == "f":
-                assert np.array_equal(np.array([np.nan if v is None else v for v in got],
-                                               dtype=float), want[col], equal_nan=True), col
+                assert np.array_equal(
+                    np.array([np.nan if v is None else v for v in got], dtype=float),
+                    want[col],
+                    equal_nan=True,
+                ), col
             else:
                 assert [v or "" for v in got] == list(want[col]), col
     rides = pq.read_table(pdir / "rides.parquet")
@@ -149,8 +168,12 @@ def test_parquet_holds_the_same_rides_and_ledger_as_csv(runs):
 def run_of(tmp_path: Path, name: str, duration: str) -> Path:
     """The small city at a light load for ``duration``: a few days still take a second."""
     f = tmp_path / f"{name}.yaml"
-    f.write_text(yaml.safe_dump(small(duration=duration, demand={"daily_requests": 500},
-                                      fleet={"drivers": 10})), encoding="utf-8")
+    f.write_text(
+        yaml.safe_dump(
+            small(duration=duration, demand={"daily_requests": 500}, fleet={"drivers": 10})
+        ),
+        encoding="utf-8",
+    )
     assert run_sim.main(["run", str(f), "--quiet", "--out", str(tmp_path / name)]) == 0
     return tmp_path / name
 
@@ -158,12 +181,13 @@ def run_of(tmp_path: Path, name: str, duration: str) -> Path:
 def wait_lines(fig) -> tuple[dict[str, np.ndarray], str]:
     """x of each run's curve on the wait panel of a comparison, and the panel's x label."""
     ax = next(a for a in fig.axes if a.get_title().startswith("riders' wait"))
-    return {line.get_label(): np.asarray(line.get_xdata(), dtype=float)
-            for line in ax.get_lines()}, ax.get_xlabel()
+    return {
+        line.get_label(): np.asarray(line.get_xdata(), dtype=float) for line in ax.get_lines()
+    }, ax.get_xlabel()
 
 
 def test_compare_puts_runs_of_any_length_on_one_time_axis(tmp_path):
-    from sim.compare import compare_figure, wait_series
+    from sim.report.compare import compare_figure, wait_series
 
     short, long = run_of(tmp_path, "short", "3h"), run_of(tmp_path, "long", "4d")
     lines, label = wait_lines(compare_figure([short, long]))
@@ -183,10 +207,15 @@ def test_compare_and_report_refuse_output_paths_they_cannot_write(runs, tmp_path
     (tmp_path / "adir.png").mkdir()
     (tmp_path / "adir").mkdir()
     before = sorted(p.name for p in tmp_path.iterdir())
-    cases = [("compare", "x.txt", ".png, .svg or .pdf"), ("compare", "noext", ".png"),
-             ("compare", "adir", ".png"), ("compare", "adir.png", "is a directory"),
-             ("compare", "afile/c.png", "afile is a file"),
-             ("report", "adir", "is a directory"), ("report", "afile/r.html", "afile is a file")]
+    cases = [
+        ("compare", "x.txt", ".png, .svg or .pdf"),
+        ("compare", "noext", ".png"),
+        ("compare", "adir", ".png"),
+        ("compare", "adir.png", "is a directory"),
+        ("compare", "afile/c.png", "afile is a file"),
+        ("report", "adir", "is a directory"),
+        ("report", "afile/r.html", "afile is a file"),
+    ]
     for command, out, words in cases:
         r = cli(command, str(runs["csv"]), "--out", str(tmp_path / out))
         assert r.returncode == 2 and r.stderr.startswith("error:"), (out, r.stderr)
@@ -206,17 +235,27 @@ def test_report_and_compare_of_a_parquet_run_without_pyarrow(runs, tmp_path):
 
     from tests.conftest import ROOT
 
-    code = ("import sys; sys.modules['pyarrow'] = None; import run_sim; "
-            "sys.exit(run_sim.main(sys.argv[1:]))")
-    for args in (["report", str(runs["parquet"]), "--out", str(tmp_path / "r.html")],
-                 ["compare", str(runs["csv"]), str(runs["parquet"]), "--out",
-                  str(tmp_path / "c.png")]):
-        r = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
-                           text=True, timeout=300)
+    code = (
+        "import sys; sys.modules['pyarrow'] = None; import run_sim; "
+        "sys.exit(run_sim.main(sys.argv[1:]))"
+    )
+    for args in (
+        ["report", str(runs["parquet"]), "--out", str(tmp_path / "r.html")],
+        ["compare", str(runs["csv"]), str(runs["parquet"]), "--out", str(tmp_path / "c.png")],
+    ):
+        r = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 2, r.stderr
-        assert r.stderr.strip() == (f"error: {runs['parquet']}: reading a run written with "
-                                    "--format parquet needs pyarrow: pip install "
-                                    "'taxisim[parquet]'")
+        assert r.stderr.strip() == (
+            f"error: {runs['parquet']}: reading a run written with "
+            "--format parquet needs pyarrow: pip install "
+            "'taxisim[parquet]'"
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -226,8 +265,17 @@ def test_report_of_a_cash_only_run_has_no_empty_adoption_figure(tmp_path, cli):
     from tests.conftest import ROOT
 
     out = tmp_path / "erlang"
-    r = cli("run", str(ROOT / "scenarios/validation/erlang_c.yaml"), "--quiet", "--out",
-            str(out), "--set", "duration=3h", "--set", "outputs.plots=true")
+    r = cli(
+        "run",
+        str(ROOT / "scenarios/validation/erlang_c.yaml"),
+        "--quiet",
+        "--out",
+        str(out),
+        "--set",
+        "duration=3h",
+        "--set",
+        "outputs.plots=true",
+    )
     assert r.returncode == 0 and r.stderr == "", r.stderr
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a legend with nothing in it would fail the report
@@ -241,19 +289,37 @@ def test_report_of_a_cash_only_run_has_no_empty_adoption_figure(tmp_path, cli):
 
 
 def test_terminal_tables_print_ids_plain_and_money_in_one_format():
-    from sim.report import rail_table, summary_table
+    from sim.report.text import rail_table, summary_table
 
-    s = {"scenario": "x", "seed": 2014, "simulated_days": 1.0, "simulated_drivers": 10,
-         "requests": 1200, "completed": 1000, "abandoned": 200, "open_at_end": 0,
-         "wait_s": {"mean": 30.0, "p90": 60.0}, "pickup_s": {"mean": 20.0},
-         "utilization": 0.5, "payment_share": {"cash": 0.4, "alipay": 0.5, "wechat_pay": 0.1},
-         "money": {"fares_yuan": 48315933.0, "subsidy_total_yuan": 512.0,
-                   "subsidy_per_mobile_ride_yuan": 4.876,
-                   "subsidy_by_policy": {"p": {"rail": "alipay", "spent_yuan": 48315933.0}}},
-         "adoption": {"final": {f"{r}.{k}": 0.5 for r in ("alipay", "wechat_pay")
-                                for k in ("riders_bound", "riders_active",
-                                          "drivers_accepting")}},
-         "events": 5000, "wall_s": 1.5}
+    s = {
+        "scenario": "x",
+        "seed": 2014,
+        "simulated_days": 1.0,
+        "simulated_drivers": 10,
+        "requests": 1200,
+        "completed": 1000,
+        "abandoned": 200,
+        "open_at_end": 0,
+        "wait_s": {"mean": 30.0, "p90": 60.0},
+        "pickup_s": {"mean": 20.0},
+        "utilization": 0.5,
+        "payment_share": {"cash": 0.4, "alipay": 0.5, "wechat_pay": 0.1},
+        "money": {
+            "fares_yuan": 48315933.0,
+            "subsidy_total_yuan": 512.0,
+            "subsidy_per_mobile_ride_yuan": 4.876,
+            "subsidy_by_policy": {"p": {"rail": "alipay", "spent_yuan": 48315933.0}},
+        },
+        "adoption": {
+            "final": {
+                f"{r}.{k}": 0.5
+                for r in ("alipay", "wechat_pay")
+                for k in ("riders_bound", "riders_active", "drivers_accepting")
+            }
+        },
+        "events": 5000,
+        "wall_s": 1.5,
+    }
     text = summary_table(s)
     assert "2,014" not in text and " 2014" in text
     assert "48,315,933" in text and " 512\n" in text and " 4.88\n" in text
@@ -262,12 +328,23 @@ def test_terminal_tables_print_ids_plain_and_money_in_one_format():
 
 
 def test_report_leaves_bass_parameters_of_a_flat_curve_blank():
-    from sim.html_report import adoption_rows
+    from sim.report.html import adoption_rows
 
-    s = {"adoption": {"final": {"alipay.riders_bound": 0.3},
-                      "bass_fit": {"alipay.riders_bound": {"p": 1.0, "q": 10.0, "m": 0.3,
-                                                           "r2": None, "converged": False}}},
-         "payment_share": {"alipay": 0.2}}
+    s = {
+        "adoption": {
+            "final": {"alipay.riders_bound": 0.3},
+            "bass_fit": {
+                "alipay.riders_bound": {
+                    "p": 1.0,
+                    "q": 10.0,
+                    "m": 0.3,
+                    "r2": None,
+                    "converged": False,
+                }
+            },
+        },
+        "payment_share": {"alipay": 0.2},
+    }
     assert adoption_rows(s)[0][5:] == [None, None, None, None]
     s["adoption"]["bass_fit"]["alipay.riders_bound"].update(p=0.01, q=0.4, r2=0.98)
     assert adoption_rows(s)[0][5:] == [0.01, 0.4, 0.3, 0.98]

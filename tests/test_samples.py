@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import sim
-import sim.samples as samples
-from sim.samples import BIN_S, Durations
+import sim.core.samples as samples
+from sim.core.samples import BIN_S, Durations
 from tests.conftest import small
 
 
@@ -27,9 +27,11 @@ def test_small_samples_are_exact():
     d.compact()  # under EXACT: nothing folded
     got = d.describe((0.5, 0.9))
     assert d.counts is None
-    assert got == {"mean": round(float(x.mean()), 3),
-                   "p50": round(float(np.quantile(x, 0.5)), 3),
-                   "p90": round(float(np.quantile(x, 0.9)), 3)}
+    assert got == {
+        "mean": round(float(x.mean()), 3),
+        "p50": round(float(np.quantile(x, 0.5)), 3),
+        "p90": round(float(np.quantile(x, 0.9)), 3),
+    }
 
 
 def test_folded_samples_keep_bounded_memory_and_close_quantiles(monkeypatch):

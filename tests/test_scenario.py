@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import (
+from sim.scenario.base import parse_duration
+from sim.scenario.load import (
     ScenarioError,
     apply_override,
     load_scenario,
     parse_override,
     scenario_from_dict,
 )
-from sim.schema import Scenario, parse_duration
+from sim.scenario.spec import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,8 +33,10 @@ def problems(tmp_path: Path, text: str, overrides=None) -> list[str]:
     return [str(p) for p in err.value.problems]
 
 
-@pytest.mark.parametrize("text,seconds", [("6h", 21600), ("3d", 259200), ("1d12h", 129600),
-                                          ("90m", 5400), ("90min", 5400)])
+@pytest.mark.parametrize(
+    "text,seconds",
+    [("6h", 21600), ("3d", 259200), ("1d12h", 129600), ("90m", 5400), ("90min", 5400)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -107,8 +110,10 @@ def test_cross_references(tmp_path):
 
 
 def test_policy_window_order(tmp_path):
-    text = ("policies:\n  - {id: a, rail: alipay, side: rider, amount_yuan: 5,"
-            " start: 2014-01-01, end: 2013-12-01}\n")
+    text = (
+        "policies:\n  - {id: a, rail: alipay, side: rider, amount_yuan: 5,"
+        " start: 2014-01-01, end: 2013-12-01}\n"
+    )
     (line,) = problems(tmp_path, text)
     assert "policies.0" in line and "end must be after start" in line
 
@@ -145,26 +150,34 @@ def test_models_are_frozen():
 
 # ---- strict types: no bool for a number, no text for a number, no unit-less duration -------
 
-@pytest.mark.parametrize("override,line", [
-    ("fleet.drivers=true", "fleet.drivers: must be a whole number (got true)"),
-    ("fleet.drivers='12'", "fleet.drivers: must be a whole number (got '12')"),
-    ("fleet.drivers=12.5", "fleet.drivers: must be a whole number (got 12.5)"),
-    ("demand.daily_requests=true", "demand.daily_requests: must be a number (got true)"),
-    ("outputs.plots=1", "outputs.plots: must be true or false (got 1)"),
-    ("duration=3", "duration: needs a unit, such as '3d', '6h', '1d12h' or '90m' (got 3)"),
-    ("duration=true", "duration: must be a duration such as '3d', '6h'"),
-    ("start=2013", "start: must be a date such as 2013-12-01"),
-    ("campaigns=[{date: 20131210, kind: install_app, platform: didi, count: 1}]",
-     "campaigns.0.date: must be a date such as 2013-12-10 (got 20131210)"),
-])
+
+@pytest.mark.parametrize(
+    "override,line",
+    [
+        ("fleet.drivers=true", "fleet.drivers: must be a whole number (got true)"),
+        ("fleet.drivers='12'", "fleet.drivers: must be a whole number (got '12')"),
+        ("fleet.drivers=12.5", "fleet.drivers: must be a whole number (got 12.5)"),
+        ("demand.daily_requests=true", "demand.daily_requests: must be a number (got true)"),
+        ("outputs.plots=1", "outputs.plots: must be true or false (got 1)"),
+        ("duration=3", "duration: needs a unit, such as '3d', '6h', '1d12h' or '90m' (got 3)"),
+        ("duration=true", "duration: must be a duration such as '3d', '6h'"),
+        ("start=2013", "start: must be a date such as 2013-12-01"),
+        (
+            "campaigns=[{date: 20131210, kind: install_app, platform: didi, count: 1}]",
+            "campaigns.0.date: must be a date such as 2013-12-10 (got 20131210)",
+        ),
+    ],
+)
 def test_wrong_types_are_refused(tmp_path, override, line):
     (got,) = problems(tmp_path, "adoption: {enabled: true}\n", [override])
     assert got.startswith(f"error: {tmp_path / 's.yaml'}: {line}")
 
 
 def test_ints_and_exponents_still_fill_number_fields(tmp_path):
-    s = load_scenario(write(tmp_path, "demand: {daily_requests: 1e5, min_trip_m: 0}\n"),
-                      ["payment.rails.1.fee_rate=0", "demand.boarding_s=1.5e1"])
+    s = load_scenario(
+        write(tmp_path, "demand: {daily_requests: 1e5, min_trip_m: 0}\n"),
+        ["payment.rails.1.fee_rate=0", "demand.boarding_s=1.5e1"],
+    )
     assert s.demand.daily_requests == 100_000.0 and isinstance(s.demand.min_trip_m, float)
     assert s.payment.rails[1].fee_rate == 0.0 and s.demand.boarding_s == 15.0
     assert load_scenario(write(tmp_path, "duration: 90min\n")).duration_s == 5400
@@ -172,26 +185,54 @@ def test_ints_and_exponents_still_fill_number_fields(tmp_path):
 
 # ---- one plain line per problem, in the user's own terms ------------------------------------
 
-@pytest.mark.parametrize("override,line", [
-    ("policies.0.amount_yuan={min: 5, max: 1}", "policies.0.amount_yuan: max must be at least min"),
-    ("policies.0.amount_yuan={min: 5}", "policies.0.amount_yuan.max: required field is missing"),
-    ("policies.0.amount_yuan=-3", "policies.0.amount_yuan: Input should be greater than or"
-                                  " equal to 0 (got -3)"),
-    ("policies.0.amount_yuan=true", "policies.0.amount_yuan: must be a number or a mapping"
-                                    " (got true)"),
-    ("city={kind: hexagon}", "city.kind: unknown city kind, expected one of grid, ring_radial,"
-                             " graphml (got 'hexagon')"),
-    ("city.places={a: {node: true}}", "city.places.a.node: must be a whole number or text"
-                                      " (got true)"),
-    ("demand.hourly_profile=[1, 2, 3]", "demand.hourly_profile: needs 24 hourly values (got 3)"),
-    ("start=2013-12-01T00:00:00+08:00", "start: give the local time without a time zone"
-                                        " (got 2013-12-01T00:00:00+08:00)"),
-    ("population.riders_apps={1: 0.3}", "population.riders_apps: keys must be text (got 1)"),
-    ("fleet.drivers.x=3", "fleet.drivers is a number, not a section"
-                          " (got --set fleet.drivers.x=3)"),
-    ("policies.0.amount_yuan=[1,2", "--set policies.0.amount_yuan=[1,2: the value is not"
-                                    " valid YAML"),
-])
+
+@pytest.mark.parametrize(
+    "override,line",
+    [
+        (
+            "policies.0.amount_yuan={min: 5, max: 1}",
+            "policies.0.amount_yuan: max must be at least min",
+        ),
+        (
+            "policies.0.amount_yuan={min: 5}",
+            "policies.0.amount_yuan.max: required field is missing",
+        ),
+        (
+            "policies.0.amount_yuan=-3",
+            "policies.0.amount_yuan: Input should be greater than or equal to 0 (got -3)",
+        ),
+        (
+            "policies.0.amount_yuan=true",
+            "policies.0.amount_yuan: must be a number or a mapping (got true)",
+        ),
+        (
+            "city={kind: hexagon}",
+            "city.kind: unknown city kind, expected one of grid, ring_radial,"
+            " graphml (got 'hexagon')",
+        ),
+        (
+            "city.places={a: {node: true}}",
+            "city.places.a.node: must be a whole number or text (got true)",
+        ),
+        (
+            "demand.hourly_profile=[1, 2, 3]",
+            "demand.hourly_profile: needs 24 hourly values (got 3)",
+        ),
+        (
+            "start=2013-12-01T00:00:00+08:00",
+            "start: give the local time without a time zone (got 2013-12-01T00:00:00+08:00)",
+        ),
+        ("population.riders_apps={1: 0.3}", "population.riders_apps: keys must be text (got 1)"),
+        (
+            "fleet.drivers.x=3",
+            "fleet.drivers is a number, not a section (got --set fleet.drivers.x=3)",
+        ),
+        (
+            "policies.0.amount_yuan=[1,2",
+            "--set policies.0.amount_yuan=[1,2: the value is not valid YAML",
+        ),
+    ],
+)
 def test_union_and_override_messages(tmp_path, override, line):
     text = (ROOT / "scenarios" / "default.yaml").read_text(encoding="utf-8")
     (got,) = problems(tmp_path, text, [override])
@@ -202,11 +243,24 @@ def test_union_and_override_messages(tmp_path, override, line):
 def test_cli_prints_one_plain_line_per_problem(tmp_path):
     """Through ``run_sim.py``: no union member tags, no Python reprs, exit code 2."""
     f = write(tmp_path, "extends: " + str(ROOT / "scenarios" / "default.yaml") + "\n")
-    sets = ["policies.0.amount_yuan=[1,2", "policies.1.amount_yuan={min: 5, max: 1}",
-            "fleet.drivers=true", "duration=3"]
-    proc = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "validate", str(f),
-                           *(a for s in sets for a in ("--set", s))],
-                          capture_output=True, text=True, timeout=120)
+    sets = [
+        "policies.0.amount_yuan=[1,2",
+        "policies.1.amount_yuan={min: 5, max: 1}",
+        "fleet.drivers=true",
+        "duration=3",
+    ]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "validate",
+            str(f),
+            *(a for s in sets for a in ("--set", s)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = proc.stderr.splitlines()
     assert proc.returncode == 2 and lines and all(x.startswith(f"error: {f}: ") for x in lines)
     for bad in (".float", "function-after", "AmountRange", "datetime.", "Traceback"):
@@ -214,6 +268,7 @@ def test_cli_prints_one_plain_line_per_problem(tmp_path):
 
 
 # ---- input that used to be dropped without a word -------------------------------------------
+
 
 def test_duplicate_key_names_key_and_line(tmp_path):
     (line,) = problems(tmp_path, "seed: 1\nfleet:\n  drivers: 5\n  drivers: 6\n")
@@ -223,8 +278,10 @@ def test_duplicate_key_names_key_and_line(tmp_path):
     assert s.fleet.drivers == 6
 
 
-POLICY = ("policies:\n  - {{id: a, rail: alipay, side: rider, amount_yuan: 5,"
-          " start: {start}, end: {end}}}\n")
+POLICY = (
+    "policies:\n  - {{id: a, rail: alipay, side: rider, amount_yuan: 5,"
+    " start: {start}, end: {end}}}\n"
+)
 
 
 def test_policies_and_campaigns_outside_the_run_are_allowed(tmp_path):
@@ -262,8 +319,11 @@ def test_numbers_from_python_may_be_numpy_or_whole_floats():
     data = {"seed": np.int32(3), "fleet": {"drivers": np.float64(50.0)}}
     got = scenario_from_dict(data)
     assert (got.seed, got.fleet.drivers) == (3, 50)
-    for bad in ({"fleet": {"drivers": 50.5}}, {"fleet": {"drivers": np.bool_(True)}},
-                {"fleet": {"drivers": "12"}}):
+    for bad in (
+        {"fleet": {"drivers": 50.5}},
+        {"fleet": {"drivers": np.bool_(True)}},
+        {"fleet": {"drivers": "12"}},
+    ):
         with pytest.raises(ScenarioError):
             scenario_from_dict(bad)
 

@@ -8,10 +8,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sim import spatial
-from sim.city import build_city
-from sim.schema import GraphmlCity, GridCity, RingRadialCity
-from sim.spatial import NodeIndex
+from sim.city import spatial
+from sim.city.spatial import NodeIndex
+from sim.city.travel import build_city
+from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
 
 
 def _grid_nodes() -> nx.MultiDiGraph:
@@ -54,8 +54,9 @@ def _tenths_grid(tmp_path: Path) -> str:
             for a, b in ((f"{r}-{c}", f"{r}-{c + 1}"), (f"{r}-{c}", f"{r + 1}-{c}")):
                 if b in g:
                     for u, v in ((a, b), (b, a)):
-                        g.add_edge(u, v, length="300.0",
-                                   travel_time=str(rng.integers(30, 300) / 10))
+                        g.add_edge(
+                            u, v, length="300.0", travel_time=str(rng.integers(30, 300) / 10)
+                        )
     return _write_graphml(g, tmp_path / "tenths.graphml")
 
 
@@ -82,8 +83,9 @@ def test_times_from_all_is_every_pairwise_time(tmp_path: Path, kind: str, matrix
 @pytest.mark.parametrize("matrix", [True, False])
 @pytest.mark.parametrize("kind", sorted(CITIES))
 @pytest.mark.parametrize("toward", [True, False])
-def test_nearest_is_the_least_time_then_node_then_age(tmp_path: Path, kind: str, matrix: bool,
-                                                      toward: bool, monkeypatch) -> None:
+def test_nearest_is_the_least_time_then_node_then_age(
+    tmp_path: Path, kind: str, matrix: bool, toward: bool, monkeypatch
+) -> None:
     """Sparse and dense, with ids coming and going: the walk over the nearest nodes, the
     check of the farther ones and the read of every occupied node all pick what a scan of
     all ids picks."""

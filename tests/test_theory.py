@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.theory import (
+from sim.analysis.theory import (
     bass_cdf,
     bass_discrete,
     erlang_b,

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.analysis import mean_ci
-from sim.theory import erlang_b, erlang_c, mmc_mean_wait
+from sim.analysis.fits import mean_ci
+from sim.analysis.theory import erlang_b, erlang_c, mmc_mean_wait
 from tests.conftest import ROOT
 
 C = 10
@@ -25,10 +25,17 @@ def replicate(tmp_path, name: str, load: float, days: int) -> list[dict]:
     per_day = load * C / RIDE_S * 86400
     out = []
     for rep in range(REPLICATIONS):
-        res = sim.run(ROOT / "scenarios" / "validation" / f"{name}.yaml", tmp_path / f"{rep}",
-                      seed=100 + rep, overrides=[f"fleet.drivers={C}", f"duration={days}d",
-                                                 f"demand.daily_requests={per_day}",
-                                                 f"demand.ride_time.mean_s={RIDE_S}"])
+        res = sim.run(
+            ROOT / "scenarios" / "validation" / f"{name}.yaml",
+            tmp_path / f"{rep}",
+            seed=100 + rep,
+            overrides=[
+                f"fleet.drivers={C}",
+                f"duration={days}d",
+                f"demand.daily_requests={per_day}",
+                f"demand.ride_time.mean_s={RIDE_S}",
+            ],
+        )
         out.append(res.summary)
     return out
 

@@ -1,0 +1,1 @@
+"""The run itself: builds the parts in order and moves rides through them."""

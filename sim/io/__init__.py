@@ -1,0 +1,2 @@
+"""Run directories on disk: safe targets, atomic commits, the manifest, and reading and writing
+tables (CSV and parquet)."""

@@ -1,0 +1,395 @@
+"""Output directories written atomically, the manifest, and reading tables back.
+
+A run writes into a hidden staging directory beside its target and renames it into place
+only when everything is written, so a directory under its real name is always complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import BadInput, OutputExists
+from sim.records.daybook import DAILY_COLUMNS
+from sim.records.ridelog import RIDE_COLUMNS, TIMESERIES_COLUMNS
+
+LIBRARIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml", "tqdm")
+LEDGER_DAILY_COLUMNS = ("day", "account", "rail", "policy", "entry", "amount_fen")
+LEDGER_COLUMNS = (
+    "t",
+    "ride_id",
+    "entry",
+    "from_account",
+    "from_rail",
+    "from_policy",
+    "to_account",
+    "to_rail",
+    "to_policy",
+    "amount_fen",
+)
+
+
+def _schema(
+    columns: tuple[str, ...], ints: str = "", ints_or_blank: str = "", texts: str = ""
+) -> dict[str, str]:
+    """Kind of every column: ``int`` (never blank), ``int?`` (integer or blank), ``str``,
+    else ``float`` (blank allowed)."""
+    kinds = {
+        **dict.fromkeys(ints.split(), "int"),
+        **dict.fromkeys(ints_or_blank.split(), "int?"),
+        **dict.fromkeys(texts.split(), "str"),
+    }
+    if not set(kinds) <= set(columns):
+        raise ValueError(f"not columns of the table: {sorted(set(kinds) - set(columns))}")
+    return {c: kinds.get(c, "float") for c in columns}
+
+
+# The column types of the tables a run writes, so they do not depend on what a run's data
+# happen to hold (a column that is blank in one run is still a number column in another).
+SCHEMAS: dict[str, dict[str, str]] = {
+    "rides": _schema(
+        RIDE_COLUMNS,
+        "ride_id rider_id origin destination tip_fen",
+        "driver_id fare_fen payment_failed fee_fen rider_subsidy_fen driver_subsidy_fen free_ride",
+        "channel platform status rail",
+    ),
+    "daily": _schema(DAILY_COLUMNS, "day rides_paid free_rides", "", "date rail"),
+    "timeseries": _schema(TIMESERIES_COLUMNS, " ".join(TIMESERIES_COLUMNS[2:]), "", "time"),
+    "ledger_daily": _schema(
+        LEDGER_DAILY_COLUMNS, "day amount_fen", "", "account rail policy entry"
+    ),
+    "ledger": _schema(
+        LEDGER_COLUMNS,
+        "ride_id amount_fen",
+        "",
+        "entry from_account from_rail from_policy to_account to_rail to_policy",
+    ),
+}
+
+
+PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
+
+
+def refuse_protected(out: Path) -> None:
+    """``OutputExists`` for the current directory, the project and their parents: places a
+    run or a sweep must never take over, whatever ``force`` says."""
+    target = out.resolve()
+    for keep, what in (
+        (Path.cwd().resolve(), "the current directory"),
+        (PROJECT, "the project directory"),
+    ):
+        if target == keep or target in keep.parents:
+            raise OutputExists(
+                f"{out}: is {what} or one of its parents; outputs replace "
+                "what is there, so give a new directory"
+            )
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse, before a run writes anything, an output directory it must not replace (the
+    current directory, the project, their parents, a non-empty one without ``force``) or
+    could not create: ``OutputExists`` or ``BadInput``."""
+    refuse_protected(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExists(f"{out}: output path exists and is a file, not a directory")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise OutputExists(f"{out}: output directory exists and is not empty (use --force)")
+    base = _existing_parent(out)  # the staging directory and the final rename happen there
+    try:
+        tempfile.TemporaryDirectory(dir=base, prefix=".taxisim-probe-").cleanup()
+    except OSError as exc:
+        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
+
+
+def _existing_parent(out: Path) -> Path:
+    """The nearest existing directory above ``out``, where it will be created; ``BadInput``
+    when that is a file."""
+    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not base.is_dir():
+        raise BadInput(f"{out}: {base} is a file, not a directory")
+    return base
+
+
+def write_file(out: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a hidden file beside ``out``, then rename it: never half a file. An
+    unwritable place is ``BadInput``, with nothing left behind."""
+    base = _existing_parent(out)
+    tmp = out.parent / f".{out.name}.tmp"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        tmp.replace(out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh hidden directory beside ``out``; renamed to ``out`` by ``commit``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.incomplete-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    return staging
+
+
+def commit(staging: Path, out: Path) -> None:
+    """Move a finished staging directory into place, replacing an old ``out``."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(staging, out)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
+    else:
+        os.replace(staging, out)
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8"
+    )
+
+
+def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+
+
+def manifest(scenario, wall_s: float, source: str | None = None) -> dict[str, Any]:
+    """Everything needed to reproduce a run: resolved scenario, seed, versions, commit."""
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = None
+    try:
+        version = metadata.version("taxisim")
+    except metadata.PackageNotFoundError:
+        version = None
+    return {
+        "scenario_file": source,
+        "seed": scenario.seed,
+        "package_version": version,
+        "git_commit": _git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "libraries": versions,
+        "wall_s": round(wall_s, 3),
+        "scenario": scenario.model_dump(mode="json"),
+    }
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def write_tables(world, staging: Path) -> None:
+    """Every table of a finished run except rides.csv, which was streamed during it."""
+    write_csv(staging / "timeseries.csv", TIMESERIES_COLUMNS, world.timeseries)
+    write_csv(staging / "daily.csv", DAILY_COLUMNS, world.days.rows)
+    write_csv(staging / "ledger_daily.csv", LEDGER_DAILY_COLUMNS, world.ledger.daily_rows())
+    if world.ledger.journal is not None:
+        acc = world.ledger.accounts
+        write_csv(
+            staging / "ledger.csv",
+            LEDGER_COLUMNS,
+            (
+                (round(t, 3), ride, kind, *acc[a], *acc[b], fen)
+                for t, ride, kind, a, b, fen in world.ledger.journal
+            ),
+        )
+
+
+def read_table(path: str | Path) -> dict[str, np.ndarray]:
+    """A CSV output as columns: numbers as float arrays, anything else as strings."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        cols: list[list[str]] = [[] for _ in header]
+        for row in reader:
+            for c, v in zip(cols, row, strict=True):
+                c.append(v)
+    out = {}
+    for name, values in zip(header, cols, strict=True):
+        try:
+            out[name] = np.array([float(v) if v != "" else np.nan for v in values])
+        except ValueError:
+            out[name] = np.array(values)
+    return out
+
+
+PARQUET_TABLES = ("rides", "ledger_daily", "ledger")
+
+
+def require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise BadInput("--format parquet needs pyarrow: pip install 'taxisim[parquet]'") from None
+
+
+def tables_to_parquet(folder: Path, names: tuple[str, ...] = PARQUET_TABLES) -> None:
+    """Replace the big CSV tables of a run directory by parquet files, one table at a time.
+
+    Call it on a directory that is not yet under its real name (a staging directory), so
+    the switch of format is as atomic as the run. Columns of ``SCHEMAS`` get their fixed
+    type (integers as int64 with nulls for blanks, floats, strings); any other column
+    gets one from a first pass over the whole file (integers, else floats, else strings; a
+    column with no value at all is a string column), so a column that is blank for the
+    first hundred thousand rows still gets the right type. Both passes stream, so memory
+    does not grow with the table.
+    """
+    require_parquet()
+    for name in names:
+        src = folder / f"{name}.csv"
+        if src.exists():
+            _csv_to_parquet(src, folder / f"{name}.parquet", SCHEMAS.get(name, {}))
+            src.unlink()
+
+
+def _csv_to_parquet(src: Path, dst: Path, schema_kinds: dict[str, str]) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+    from pyarrow import parquet as pq
+
+    def reader(types=None):
+        return pacsv.open_csv(
+            src,
+            convert_options=pacsv.ConvertOptions(
+                column_types=types or {},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+
+    with open(src, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    arrow = {"int": pa.int64(), "int?": pa.int64(), "float": pa.float64(), "str": pa.string()}
+    kinds = {n: arrow[schema_kinds[n]] for n in header if n in schema_kinds}
+    unknown = [n for n in header if n not in kinds]
+    order = (pa.int64(), pa.float64(), pa.string())
+    rank = dict.fromkeys(unknown, 0)
+    seen: set[str] = set()
+    for batch in reader(dict.fromkeys(header, pa.string())) if unknown else ():
+        for name in unknown:
+            col = batch.column(name)
+            if col.null_count < len(col):
+                seen.add(name)
+            while rank[name] < len(order) - 1:
+                try:
+                    pc.cast(col, order[rank[name]])
+                    break
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    rank[name] += 1
+    kinds.update({n: order[rank[n]] if n in seen else pa.string() for n in unknown})
+    tmp = dst.parent / f".{dst.name}.tmp"
+    schema = pa.schema([(n, kinds[n]) for n in header])
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for batch in reader(kinds):
+            writer.write_batch(batch)
+    os.replace(tmp, dst)
+
+
+def read_columns(
+    folder: str | Path, name: str, columns: list[str] | None = None
+) -> dict[str, np.ndarray]:
+    """A table of a run directory, from ``NAME.csv`` or ``NAME.parquet``, as columns.
+
+    Types follow ``SCHEMAS``, whatever the data hold and whichever the format: integer
+    columns that are never blank are int64; integer columns that may be blank (``driver_id``,
+    ``fare_fen``, ... of rides) are float64 with NaN for blanks, as are float columns; text
+    columns are str arrays with "" for blanks. A column outside the schema is float64 if
+    every value is a number or blank, else str.
+    """
+    folder = Path(folder)
+    kinds = SCHEMAS.get(name, {})
+    pq_path = folder / f"{name}.parquet"
+    if pq_path.exists():
+        from pyarrow import parquet as pq
+
+        table = pq.read_table(pq_path, columns=columns)
+        return {c: _arrow_column(table.column(c), kinds.get(c)) for c in table.column_names}
+    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        keep = [i for i, c in enumerate(header) if columns is None or c in columns]
+        cols: list[list[str]] = [[] for _ in keep]
+        for row in reader:
+            for c, i in zip(cols, keep, strict=True):
+                c.append(row[i])
+    return {
+        header[i]: _text_column(values, kinds.get(header[i]))
+        for i, values in zip(keep, cols, strict=True)
+    }
+
+
+def _text_column(values: list[str], kind: str | None) -> np.ndarray:
+    """CSV fields as an array of the column's kind (see ``read_columns``)."""
+    if kind == "str":
+        return np.array(values, dtype=str)
+    try:
+        if kind == "int":
+            return np.fromiter(map(int, values), np.int64, len(values))
+        nan = np.nan
+        return np.fromiter((float(v) if v != "" else nan for v in values), np.float64, len(values))
+    except ValueError:  # not what the schema says (or no schema): numbers if it can
+        if kind is not None:
+            return _text_column(values, None)
+        return np.array(values, dtype=str)
+
+
+def _arrow_column(col, kind: str | None) -> np.ndarray:
+    """A parquet column as the same array ``_text_column`` makes of its CSV."""
+    import pyarrow as pa
+
+    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    if kind == "str" or (kind is None and is_text):
+        if not is_text:
+            col = col.cast(pa.string())
+        return np.array(col.fill_null("").to_pylist(), dtype=str)
+    if is_text:  # a number column with no value at all was stored as strings by old runs
+        try:
+            col = col.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return np.array(col.fill_null("").to_pylist(), dtype=str)
+    if kind == "int" and col.null_count == 0 and pa.types.is_integer(col.type):
+        return col.to_numpy().astype(np.int64)
+    return col.to_numpy(zero_copy_only=False).astype(np.float64)

@@ -1,0 +1,118 @@
+"""Ride requests: a non-homogeneous Poisson process drawn one clock hour at a time.
+
+Arrivals are drawn in vectorised hourly chunks (count ~ Poisson, times uniform inside the
+hour, which is exactly a Poisson process with a piecewise-constant rate), so the engine's
+demand process only walks arrays and memory never holds more than an hour of requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from sim.core.distributions import draw
+from sim.scenario.market import Demand
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One hour of requests, sorted by time (seconds from the run's start)."""
+
+    t: np.ndarray
+    origin: np.ndarray
+    destination: np.ndarray
+    patience: np.ndarray
+    ride_time: np.ndarray | None
+
+
+def hour_segments(start: datetime, duration_s: float) -> Iterator[tuple[float, float, int]]:
+    """(from, to, local hour) for each clock hour the run overlaps, in run seconds."""
+    offset = start.minute * 60 + start.second + start.microsecond / 1e6
+    a = 0.0
+    hour = start.hour
+    b = 3600.0 - offset
+    while a < duration_s:
+        yield a, min(b, duration_s), hour
+        a, b, hour = b, b + 3600.0, (hour + 1) % 24
+
+
+class OriginDestination:
+    """Draws origin and destination nodes: uniform over the city plus named hotspots."""
+
+    def __init__(self, demand: Demand, xy: np.ndarray, places: dict[str, int]) -> None:
+        self.n = len(xy)
+        self.xy = xy
+        self.min_trip_m = demand.min_trip_m
+        self.hot_o = [(places[h.place], h.origin_weight) for h in demand.hotspots]
+        self.hot_d = [(places[h.place], h.destination_weight) for h in demand.hotspots]
+
+    def _nodes(self, rng: np.random.Generator, n: int, hot: list[tuple[int, float]]) -> np.ndarray:
+        nodes = rng.integers(0, self.n, n)
+        if hot:
+            weights = np.array([w for _, w in hot] + [1.0 - sum(w for _, w in hot)])
+            pick = rng.choice(len(weights), size=n, p=weights / weights.sum())
+            for i, (node, _) in enumerate(hot):
+                nodes[pick == i] = node
+        return nodes
+
+    def origins(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Nodes drawn like request origins (where cruising taxis look for riders)."""
+        return self._nodes(rng, n, self.hot_o)
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Origins and destinations at least ``min_trip_m`` apart (straight line)."""
+        origin = self._nodes(rng, n, self.hot_o)
+        dest = self._nodes(rng, n, self.hot_d)
+        for _ in range(20 if self.min_trip_m > 0 else 0):
+            short = np.hypot(*(self.xy[origin] - self.xy[dest]).T) < self.min_trip_m
+            if not short.any():
+                break
+            dest[short] = self._nodes(rng, int(short.sum()), self.hot_d)
+        return origin, dest
+
+
+def requests(
+    demand: Demand,
+    od: OriginDestination,
+    start: datetime,
+    duration_s: float,
+    rng: np.random.Generator,
+    scale: float = 1.0,
+) -> Iterator[Chunk]:
+    """Yield the run's requests hour by hour; ``scale`` multiplies the daily volume."""
+    profile = np.asarray(demand.hourly_profile, dtype=float)
+    per_hour = demand.daily_requests * scale * profile / profile.sum()
+    for a, b, hour in hour_segments(start, duration_s):
+        n = int(rng.poisson(per_hour[hour] * (b - a) / 3600.0))
+        if n == 0:
+            continue
+        t = np.sort(a + rng.random(n) * (b - a))
+        origin, dest = od.draw(rng, n)
+        patience = draw(rng, demand.patience, n)
+        ride_time = draw(rng, demand.ride_time, n) if demand.ride_time else None
+        yield Chunk(t, origin, dest, patience, ride_time)
+
+
+def channels(
+    pop, dispatch, riders: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel (street 0 / app 1), app platform (-1 for none) and whether the rider first
+    tries her favourite driver, for each request of a chunk.
+
+    A rider with apps hails with one of them at random, unless she is among the
+    ``street.app_riders_share`` who hail on the street anyway.
+    """
+    n = len(riders)
+    apps = pop.rider_apps[riders]
+    score = rng.random(apps.shape) * apps
+    street_anyway = rng.random(n) < dispatch.street.app_riders_share
+    has_app = score.max(axis=1, initial=0.0) > 0
+    platform = np.where(has_app & ~street_anyway, score.argmax(axis=1) if apps.shape[1] else 0, -1)
+    channel = (platform >= 0).astype(np.int64)
+    prebook = (np.asarray(pop.favourite)[riders] >= 0) & (
+        rng.random(n) < dispatch.prebook.probability
+    )
+    return channel, platform, prebook

@@ -1,0 +1,62 @@
+"""``batch``: a minimum-cost assignment of waiting requests to idle drivers every few seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from simpy.events import Timeout
+
+from sim.market.dispatch.base import Matcher
+
+NO_MATCH = 1e9
+
+
+class BatchMatch(Matcher):
+    """Every ``every_s`` seconds, a minimum-total-pickup assignment of waiting requests to
+    idle drivers (scipy's linear_sum_assignment), each request's candidates pruned to its
+    ``k`` nearest drivers within ``max_pickup_s``."""
+
+    own_clock = True
+
+    def __init__(self, dispatcher, platform: int) -> None:
+        super().__init__(dispatcher, dispatcher.idle_app[platform])
+        spec = self.world.scenario.dispatch.batch
+        self.every_s, self.k = spec.every_s, spec.k
+        self.world.env.process(self._loop())
+
+    def request(self, ride) -> None:
+        self.enqueue(ride)
+        self.world.wait(ride)
+
+    def _loop(self):
+        while True:
+            yield Timeout(self.world.env, self.every_s)
+            if self.waiting_rides and self.index.count:
+                self._match()
+
+    def _match(self) -> None:
+        rides = list(self.waiting_rides.values())
+        columns: dict[int, int] = {}
+        rows = []
+        for ride in rides:
+            keys, nodes = self.index.near(ride.origin, enough=self.k)
+            times = self.city.times_to(ride.origin)[nodes].astype(float)
+            best = np.argsort(times, kind="stable")[: self.k]
+            rows.append(
+                [
+                    (columns.setdefault(keys[i], len(columns)), times[i])
+                    for i in best
+                    if times[i] <= self.limit
+                ]
+            )
+        if not columns:
+            return
+        cost = np.full((len(rides), len(columns)), NO_MATCH)
+        for r, cells in enumerate(rows):
+            for c, t in cells:
+                cost[r, c] = t
+        drivers = list(columns)
+        for r, c in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[r, c] < NO_MATCH:
+                self.dequeue(rides[r])
+                self.world.assign(rides[r], drivers[c], float(cost[r, c]))

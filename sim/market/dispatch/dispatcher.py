@@ -1,0 +1,116 @@
+"""Who picks a rider up: the channels (street, app per platform, prebooking) side by side.
+
+The ``Dispatcher`` owns the spatial indices of idle drivers (all of them, and those running
+each app) and routes every request to its channel; each app platform runs one matching
+policy from ``POLICIES``, which also says what index of idle drivers it searches: nodes in
+order of road time for nearest-idle, rings of spatial cells for the others. Either way a
+search's cost grows with the empty places it passes, not with the fleet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sim.city.spatial import CellIndex
+from sim.core.state import APP
+from sim.market.dispatch.batch import BatchMatch
+from sim.market.dispatch.broadcast import BroadcastRace
+from sim.market.dispatch.nearest import NearestIdle
+from sim.market.dispatch.prebook import PrebookFavourite
+from sim.market.dispatch.street import StreetHail
+
+
+class Dispatcher:
+    """Idle-driver indices plus one matcher per channel; the engine talks only to this."""
+
+    def __init__(self, world) -> None:
+        self.world = world
+        city = world.city
+        spec = world.scenario.dispatch
+        self.platforms = world.pop.platforms
+        policies = [POLICIES[spec.platforms.get(p, spec.policy)] for p in self.platforms]
+        self.idle_any = CellIndex(city)
+        self.idle_app = [policy.idle_index(world) for policy in policies]
+        self.in_index = [False] * world.fleet.n
+        self.apps_of: list[list[int]] = []
+        self.refresh_apps()
+        self.app = [policy(self, i) for i, policy in enumerate(policies)]
+        self.clocked = any(m.own_clock for m in self.app)  # any app matching on its own clock
+        self.street = StreetHail(self)
+        self.prebook = PrebookFavourite(self)
+
+    def refresh_apps(self) -> None:
+        """Re-read which apps each driver runs (adoption changes them between days)."""
+        masks = self.world.pop.driver_app_mask
+        apps = [[p for p in range(len(self.platforms)) if m >> p & 1] for m in masks]
+        idle = []
+        if self.apps_of and apps != self.apps_of:
+            idle = [d for d, x in enumerate(self.in_index) if x]
+            for d in idle:
+                self.take(d)
+        self.apps_of = apps
+        # The indices a driver sits in while idle: all drivers', then his apps'.
+        self.indices_of = [[self.idle_any, *(self.idle_app[p] for p in a)] for a in apps]
+        for d in idle:
+            self.add_idle(d)
+
+    def add_idle(self, d: int) -> None:
+        node = self.world.fleet.node[d]
+        for index in self.indices_of[d]:
+            index.add(d, node)
+        self.in_index[d] = True
+
+    def take(self, d: int) -> None:
+        """Remove driver ``d`` from every idle index (he was matched or went off duty)."""
+        if self.in_index[d]:
+            node = self.world.fleet.node[d]
+            for index in self.indices_of[d]:
+                index.remove(d, node)
+            self.in_index[d] = False
+
+    def request(self, ride) -> None:
+        if ride.prebook and self.prebook.request(ride):
+            return
+        if ride.platform >= 0:
+            self.app[ride.platform].request(ride)
+        else:
+            self.street.request(ride)
+
+    def driver_idle(self, d: int) -> None:
+        """A driver is free: his apps' waiting riders first, then the street, else idle.
+
+        An app that matches on its own clock (batch, broadcast) and has riders waiting
+        keeps him available for its next round rather than losing him to the street.
+        """
+        apps = self.app
+        for p in self.apps_of[d]:
+            if apps[p].take_waiting(d):
+                return
+        if self.clocked and any(
+            apps[p].own_clock and apps[p].waiting_rides for p in self.apps_of[d]
+        ):
+            self.add_idle(d)
+            self.street.passing(d)  # street riders nearby may still flag him down
+            return
+        if not self.street.take_waiting(d):
+            self.add_idle(d)
+
+    def driver_gone(self, d: int) -> None:
+        self.take(d)
+
+    def abandon(self, ride) -> None:
+        (self.app[ride.platform] if ride.channel == APP else self.street).abandon(ride)
+
+    @property
+    def n_waiting(self) -> int:
+        return sum(len(m.waiting_rides) for m in (*self.app, self.street))
+
+    def waiting_rides(self) -> list:
+        return [r for m in (*self.app, self.street) for r in m.waiting_rides.values()]
+
+
+POLICIES: dict[str, Callable] = {
+    "nearest": NearestIdle,
+    "batch": BatchMatch,
+    "broadcast": BroadcastRace,
+}

@@ -1,0 +1,48 @@
+"""``nearest``: each request goes at once to the idle driver nearest by road."""
+
+from __future__ import annotations
+
+from sim.city.spatial import NodeIndex
+from sim.market.dispatch.base import Matcher
+
+
+class NearestIdle(Matcher):
+    """Assign each request at once to the idle driver with the shortest pickup time.
+
+    A request no driver can reach within ``max_pickup_s`` waits; a driver who becomes idle
+    takes the waiting request he reaches soonest. Both are exact by road: equally near
+    nodes go by node id, and at one node the driver or request indexed there first goes
+    first (the oldest request; a driver re-indexed when apps change counts as new).
+    """
+
+    @staticmethod
+    def idle_index(world) -> NodeIndex:
+        """The platform's idle drivers, searched by time toward a rider."""
+        spec = world.scenario.dispatch
+        return NodeIndex(world.city.n, world.city.nearest_nodes(True, spec.max_pickup_s))
+
+    def __init__(self, dispatcher, platform: int) -> None:
+        super().__init__(dispatcher, dispatcher.idle_app[platform])
+
+    def waiting_index(self) -> NodeIndex:
+        """Waiting riders, searched by time from a freed driver."""
+        return NodeIndex(self.city.n, self.city.nearest_nodes(False, self.limit))
+
+    def request(self, ride) -> None:
+        found = self.index.nearest(ride.origin)
+        if found is not None:
+            self.world.assign(ride, found[0], found[1])
+            return
+        self.enqueue(ride)
+        self.world.wait(ride)
+
+    def take_waiting(self, d: int) -> bool:
+        if not self.waiting.count:
+            return False
+        found = self.waiting.nearest(self.world.fleet.node[d])
+        if found is None:
+            return False
+        ride = self.waiting_rides[found[0]]
+        self.dequeue(ride)
+        self.world.assign(ride, d, found[1])
+        return True

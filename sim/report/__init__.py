@@ -1,0 +1,2 @@
+"""Views of finished runs: the terminal table, the HTML report, comparisons and plots. Reads
+run directories; runs nothing."""

@@ -1,0 +1,70 @@
+"""The one strict base of every scenario model, and the value types they share.
+
+Models are frozen and forbid unknown keys, so a typo is an error naming the field and a
+comment in a YAML file never has to restate a default. Strict: ``true`` is not 1 and "12"
+is not 12; an int still fills a float field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+
+def _not_a_number(value: Any) -> Any:
+    """A bare number would be read as seconds since 1970: never what a scenario means."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("must be a date such as 2013-12-01 or 2013-12-01T08:00:00")
+    return value
+
+
+def _naive(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        raise ValueError("give the local time without a time zone")
+    return value
+
+
+# Local date and time: a YAML date, datetime or ISO text (dumps and overrides give text).
+LocalTime = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_not_a_number), AfterValidator(_naive)
+]
+
+
+_NUM = r"(\d+(?:\.\d+)?)"
+DURATION_RE = re.compile(rf"^\s*(?:{_NUM}d)?\s*(?:{_NUM}h)?\s*(?:{_NUM}m(?:in)?)?\s*$")
+DURATION_FORMS = "'3d', '6h', '1d12h' or '90m'"
+MAX_DRIVERS = 500_000
+MAX_DAILY_REQUESTS = 20_000_000
+MAX_DURATION_S = 400 * 86400
+
+Pos = Annotated[float, Field(gt=0)]
+NonNeg = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Frozen(BaseModel):
+    """Base of every scenario model: frozen, strict about keys and types, finite numbers."""
+
+    model_config = STRICT
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "6h", "3d", "1d12h", "90m" ("90min"). A bare number has no unit: nobody
+    means 3 seconds by ``duration: 3``, so it is refused rather than guessed."""
+    if not isinstance(text, str):
+        if isinstance(text, int | float) and not isinstance(text, bool):
+            raise ValueError(f"needs a unit, such as {DURATION_FORMS}")
+        raise ValueError(f"must be a duration such as {DURATION_FORMS}")
+    m = DURATION_RE.match(text)
+    if not m or not any(m.groups()):
+        raise ValueError(f"must be a duration such as {DURATION_FORMS}")
+    d, h, mi = (float(g) if g else 0.0 for g in m.groups())
+    seconds = d * 86400 + h * 3600 + mi * 60
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise ValueError(f"must be more than 0 and at most {MAX_DURATION_S // 86400} days")
+    return seconds

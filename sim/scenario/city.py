@@ -1,0 +1,62 @@
+"""Scenario models of the city: a grid, a ring-and-radial city or a GraphML road network,
+and its named places."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Frozen, Pos
+
+
+class Place(Frozen):
+    """A named place: an existing node (``node``) or a new node on a spur road."""
+
+    node: int | str | None = None
+    spur_km: Pos | None = None
+    spur_speed_kph: Pos = 60.0
+    bearing_deg: float = Field(default=45.0, ge=0, lt=360)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Place:
+        if (self.node is None) == (self.spur_km is None):
+            raise ValueError("give exactly one of node or spur_km")
+        return self
+
+
+class CityBase(Frozen):
+    places: dict[str, Place] = Field(default_factory=dict)
+    max_matrix_nodes: int = Field(default=12_000, ge=1, le=40_000)
+    cell_m: Pos = 1000.0  # side of the spatial index's cells
+
+
+class GridCity(CityBase):
+    kind: Literal["grid"] = "grid"
+    rows: int = Field(default=20, ge=1, le=400)
+    cols: int = Field(default=20, ge=1, le=400)
+    block_m: Pos = 400.0
+    speed_kph: Pos = 25.0
+
+
+class RingRadialCity(CityBase):
+    """Rings and spokes around a centre, ring roads faster: a Beijing-like city."""
+
+    kind: Literal["ring_radial"] = "ring_radial"
+    rings: int = Field(default=6, ge=1, le=200)
+    spokes: int = Field(default=16, ge=3, le=720)
+    ring_spacing_m: Pos = 2000.0
+    ring_speed_kph: Pos = 45.0
+    spoke_speed_kph: Pos = 25.0
+
+
+class GraphmlCity(CityBase):
+    """A road network saved by osmnx (directed, edge ``length`` in metres)."""
+
+    kind: Literal["graphml"] = "graphml"
+    path: str
+    default_speed_kph: Pos = 30.0
+    largest_component: bool = False
+
+
+CitySpec = Annotated[GridCity | RingRadialCity | GraphmlCity, Field(discriminator="kind")]

@@ -1,0 +1,403 @@
+"""Load a scenario file into a validated, frozen ``Scenario``.
+
+Every problem in a file becomes one ``Problem`` (file, dotted path, message, value) and
+all of them are raised together as ``ScenarioError``, so the CLI can print one line each.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from sim.errors import Problem, ScenarioError, short_value
+from sim.scenario.spec import Scenario
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required field is missing",
+    "finite_number": "must be a finite number",
+}
+# Wrong types, by what was wanted; a union lists what each of its members wants.
+_WANTED = {
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "model_type": "a mapping",
+    "dict_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "none_required": "null",
+}
+_MESSAGES.update({kind: f"must be {wanted}" for kind, wanted in _WANTED.items()})
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses duplicate keys (plain YAML keeps the last one without a word)
+    and reads ``1e5`` as a number (as YAML 1.2 does), so number fields take it."""
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise yaml.composer.ComposerError(
+                        None,
+                        None,
+                        f"duplicate key {key.value!r}; give each key once",
+                        key.start_mark,
+                    )
+                seen.add((key.tag, key.value))
+        return node
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML as scenario files are parsed (duplicate keys refused, ``1e5`` a number)."""
+    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``dotted.path=value``; the value is read as YAML ("5" -> 5, "[1, 2]" -> list)."""
+    if "=" not in text:
+        raise ValueError(f"--set needs dotted.path=value (got {text!r})")
+    path, raw = text.split("=", 1)
+    keys = path.strip().split(".")
+    if not all(keys):
+        raise ValueError(f"--set: empty key in {path!r}")
+    try:
+        value = load_yaml(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        why = getattr(exc, "problem", None) or "invalid YAML"
+        raise ValueError(
+            f"--set {text}: the value is not valid YAML ({why});"
+            " quote text that starts with [ { ' \" @ or `"
+        ) from None
+    except ValueError as exc:  # read but not makeable, such as the date 2013-13-01
+        raise ValueError(f"--set {text}: invalid value: {exc}") from None
+    return keys, value
+
+
+def _default_at(keys: list[str]) -> Any:
+    """The default value at a dotted path, so ``--set payment.rails.1.fee_rate=0`` works on
+    a file that never spelled out the rails."""
+    node: Any = Scenario().model_dump(mode="json")
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return None
+    return node
+
+
+def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way."""
+    node: Any = data
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ValueError(f"--set {'.'.join(keys)}: no list item {key}")
+            idx = int(key)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                child = node.get(key)
+                if child is None:  # absent or null: start from the default (or a new mapping)
+                    child = _default_at(keys[: i + 1])
+                    child = {} if child is None else child
+                if not isinstance(child, dict | list):
+                    kind = (
+                        "true or false"
+                        if isinstance(child, bool)
+                        else "a number"
+                        if isinstance(child, int | float)
+                        else "text"
+                    )
+                    raise ValueError(
+                        f"{'.'.join(keys[: i + 1])} is {kind}, not a section"
+                        f" (got --set {'.'.join(keys)}="
+                        f"{value if isinstance(value, str) else short_value(value)})"
+                    )
+                node[key] = child
+                node = child
+        else:
+            raise ValueError(f"--set {'.'.join(keys)}: {'.'.join(keys[:i])} is not a mapping")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    src = str(path)
+    if not path.exists():
+        raise ScenarioError([Problem(src, "", "file not found")])
+    if path.is_dir():
+        raise ScenarioError([Problem(src, "", "is a directory, not a scenario file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(src, "", f"cannot read: {exc}")]) from None
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ScenarioError([Problem(src, "", f"YAML syntax error: {where}{problem}")]) from None
+    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
+        raise ScenarioError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
+    if data is None:
+        data = {}
+    try:
+        size = _expanded_size(data, {})
+    except RecursionError:
+        raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
+    if size > MAX_VALUES:
+        raise ScenarioError(
+            [
+                Problem(
+                    src,
+                    "",
+                    f"expands to more than {MAX_VALUES:,} values (YAML aliases nested too deep?)",
+                )
+            ]
+        )
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(src, "", "must be a mapping of fields", type(data).__name__, True)]
+        )
+    return data
+
+
+MAX_VALUES = 200_000
+
+
+def _expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """How many values ``node`` holds once YAML aliases are expanded, without expanding
+    them (a shared node is sized once), so an alias bomb is refused, not walked."""
+    if not isinstance(node, dict | list):
+        return 1
+    known = memo.get(id(node))
+    if known is None:
+        children = node.values() if isinstance(node, dict) else node
+        known = memo[id(node)] = 1 + sum(_expanded_size(c, memo) for c in children)
+    return known
+
+
+def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:
+    """YAML's .nan/.inf are refused everywhere, also where a field accepts any number."""
+    if isinstance(data, float) and not math.isfinite(data):
+        out.append(Problem(src, path, "must be a finite number", data, True))
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            _check_finite(v, f"{path}.{k}" if path else str(k), src, out)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_finite(v, f"{path}.{i}" if path else str(i), src, out)
+
+
+def _user_path(loc: tuple[Any, ...], data: Any, missing: bool) -> tuple[list[str], list]:
+    """An error's path as the user wrote it, walking ``data``: parts of ``loc`` not in the
+    data are union member tags (``float``, ``AmountRange``, ``grid``) and are dropped, and
+    returned as (position in the path, tag), outermost first."""
+    path: list[str] = []
+    unions: list[tuple[int, str]] = []
+    node = data
+    for i, part in enumerate(loc):
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if (isinstance(node, dict) and part in node) or in_list:
+            node = node[part]
+        elif part == "[key]" or (missing and i == len(loc) - 1):
+            node = None  # a dict key's own error; a missing field's name
+        else:
+            unions.append((len(path), str(part)))
+            continue
+        path.append(str(part))
+    return path, unions
+
+
+def _pick(errs: list[dict[str, Any]], level: int = 0) -> list[dict[str, Any]]:
+    """Errors in order, each union's replaced by those of the member the input was meant for
+    (the number member for a number, the mapping member for a mapping), or by one error
+    saying what the union takes when the input fits no member."""
+    out: list[Any] = []
+    unions: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for err in errs:
+        if len(err["unions"]) <= level:
+            out.append(err)
+            continue
+        key = tuple(err["path"][: err["unions"][level][0]])
+        if key not in unions:
+            out.append(unions.setdefault(key, []))
+        unions[key].append(err)
+    picked = []
+    for item in out:
+        if not isinstance(item, list):
+            picked.append(item)
+            continue
+        members: dict[str, list[dict[str, Any]]] = {}
+        for err in item:
+            members.setdefault(err["unions"][level][1], []).append(err)
+        meant = [
+            m
+            for m in members.values()
+            if not all(len(e["path"]) == e["unions"][level][0] and e["type"] in _WANTED for e in m)
+        ]
+        if meant:
+            picked += _pick(meant[0], level + 1)
+        else:
+            wanted = " or ".join(dict.fromkeys(_WANTED[e["type"]] for e in item))
+            picked.append({**item[0], "type": "union", "msg": f"must be {wanted}"})
+    return picked
+
+
+def _problems(exc: ValidationError, src: str, data: Any) -> list[Problem]:
+    errs = []
+    for err in exc.errors():
+        path, unions = _user_path(err["loc"], data, err["type"] == "missing")
+        errs.append({**err, "path": path, "unions": unions})
+    return [p for err in _pick(errs) for p in _problem(err, src)]
+
+
+def _problem(err: dict[str, Any], src: str) -> list[Problem]:
+    path, kind = err["path"], err["type"]
+    msg = _MESSAGES.get(kind, err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if kind == "value_error" and ": " in msg and not path:
+        # Cross-field checks name their own paths, one per line ("demand.hotspots...").
+        return [
+            Problem(src, where, what)
+            for where, _, what in (line.partition(": ") for line in msg.splitlines())
+        ]
+    if kind.startswith("union_tag_"):  # a tagged union: city.kind
+        ctx = err.get("ctx", {})
+        field = ctx.get("discriminator", "'kind'").strip("'")
+        if kind == "union_tag_not_found":
+            return [Problem(src, ".".join([*path, field]), _MESSAGES["missing"])]
+        kinds = ctx.get("expected_tags", "").replace("'", "")
+        msg = f"unknown {' '.join([*path[-1:], field])}, expected one of {kinds}"
+        return [Problem(src, ".".join([*path, field]), msg, ctx.get("tag"), True)]
+    if path[-1:] == ["[key]"]:  # a key of a mapping, not its value
+        path, msg = path[:-2], f"keys {msg}"
+    # The value is shown unless it is a whole section or the message already says it.
+    has_value = (
+        kind != "missing"
+        and "input" in err
+        and "(got " not in msg
+        and (kind == "extra_forbidden" or not isinstance(value, dict))
+    )
+    return [Problem(src, ".".join(path), msg, value, has_value)]
+
+
+def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_extended(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A file's mapping with its ``extends: other.yaml`` chain merged underneath."""
+    data = _read(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([Problem(str(path), "extends", "must be a file name", parent, True)])
+    base = (path.parent / parent).resolve()
+    if not base.is_file():
+        raise ScenarioError(
+            [Problem(str(path), "extends", f"no scenario file {base}", parent, True)]
+        )
+    if base in seen or base == path.resolve():
+        raise ScenarioError(
+            [Problem(str(path), "extends", "files extend each other in a loop", parent, True)]
+        )
+    return merge(_read_extended(base, (*seen, path.resolve())), data)
+
+
+def load_scenario(
+    path: str | Path, overrides: list[str] | None = None, seed: int | None = None
+) -> Scenario:
+    """Read, override and validate a scenario file; raise ``ScenarioError`` on any problem.
+
+    A file may start from another with ``extends: base.yaml`` (relative to itself) and
+    change only what differs; lists such as ``policies`` are replaced, not appended.
+    """
+    path = Path(path)
+    data = _read_extended(path)
+    return scenario_from_dict(data, str(path), overrides, seed)
+
+
+def scenario_from_dict(
+    data: dict[str, Any],
+    source: str = "<scenario>",
+    overrides: list[str] | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Validate a scenario given as a mapping (as read from YAML), after ``--set`` overrides."""
+    problems: list[Problem] = []
+    data = plain_numbers(data)  # a copy: overrides never change the caller's mapping
+    for text in overrides or []:
+        try:
+            keys, value = parse_override(text)
+            apply_override(data, keys, plain_numbers(value))
+        except ValueError as exc:
+            problems.append(Problem(source, "", str(exc)))
+    if seed is not None:
+        data["seed"] = plain_numbers(seed)
+    if problems:
+        raise ScenarioError(problems)
+    non_finite: list[Problem] = []
+    _check_finite(data, "", source, non_finite)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = _problems(exc, source, data)
+    except RecursionError:
+        raise ScenarioError([Problem(source, "", "scenario nested too deeply")]) from None
+    seen = {p.path for p in problems}
+    problems += [p for p in non_finite if p.path not in seen]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def plain_numbers(data: Any) -> Any:
+    """A copy of plain containers, with numbers as Python's: numpy scalars (a seed from
+    ``np.arange``) become ints and floats, and whole floats (``7.0``, ``1e3``) exactly
+    representable ints, which the strict fields refuse otherwise; ``true`` and text stay
+    as they are, and are refused."""
+    if isinstance(data, dict):
+        return {k: plain_numbers(v) for k, v in data.items()}
+    if isinstance(data, list | tuple | np.ndarray):
+        return [plain_numbers(v) for v in data]
+    if isinstance(data, np.generic):
+        data = data.item()
+    if data.__class__ is float and data.is_integer() and abs(data) <= 2**53:
+        return int(data)
+    return data

@@ -1,0 +1,113 @@
+"""The scenario: every section, its default and its bounds, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.adoption import Adoption, Campaign
+from sim.scenario.base import Frozen, LocalTime, parse_duration
+from sim.scenario.city import CitySpec, GridCity
+from sim.scenario.market import Demand, Dispatch, FleetSpec, PopulationSpec
+from sim.scenario.money import Payment, SubsidyPolicy, Tariff
+
+
+class Outputs(Frozen):
+    rides: bool = True
+    timeseries_every_min: float = Field(default=15.0, gt=0, le=1440)
+    ledger: Literal["daily", "full"] = "daily"
+    plots: bool = True
+
+
+class Scenario(Frozen):
+    name: str = Field(default="scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$")
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    start: LocalTime = datetime(2013, 12, 1)
+    duration: str = "1d"
+    city: CitySpec = GridCity()
+    fleet: FleetSpec = FleetSpec()
+    demand: Demand = Demand()
+    dispatch: Dispatch = Dispatch()
+    tariff: Tariff = Tariff()
+    payment: Payment = Payment()
+    policies: list[SubsidyPolicy] = Field(default_factory=list)
+    population: PopulationSpec = PopulationSpec()
+    adoption: Adoption = Adoption()
+    campaigns: list[Campaign] = Field(default_factory=list)
+    outputs: Outputs = Outputs()
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        parse_duration(v)  # also refuses what is not text, naming the accepted forms
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _whole_second(cls, v: datetime) -> datetime:
+        if v.microsecond:
+            raise ValueError("give the start to the whole second")
+        return v
+
+    @property
+    def duration_s(self) -> float:
+        return parse_duration(self.duration)
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> Scenario:
+        """Checks across sections, all of them at once: one message line per problem."""
+        problems: list[str] = []
+        if self.start.year > 9000:
+            problems.append("start: a year before 9000, please (dates must stay valid)")
+        if self.campaigns and not self.adoption.enabled:
+            problems.append(
+                "campaigns: campaigns change adoption state; set adoption.enabled: true"
+            )
+        places = set(self.city.places)
+        for i, h in enumerate(self.demand.hotspots):
+            if h.place not in places:
+                problems.append(
+                    f"demand.hotspots.{i}.place: no place {h.place!r} in city.places"
+                    f" (known: {', '.join(sorted(places)) or 'none'})"
+                )
+        platforms = set(self.population.platforms)
+        for i, r in enumerate(self.payment.rails):
+            if r.platform is not None and r.platform not in platforms:
+                problems.append(
+                    f"payment.rails.{i}.platform: no platform {r.platform!r} in"
+                    f" population.platforms (known: {', '.join(sorted(platforms))})"
+                )
+        unknown = sorted(set(self.dispatch.platforms) - platforms)
+        if unknown:
+            problems.append(
+                f"dispatch.platforms: no platform {', '.join(unknown)} in population.platforms"
+            )
+        rails = {r.id for r in self.payment.rails}
+        for i, p in enumerate(self.policies):
+            if p.rail not in rails:
+                problems.append(
+                    f"policies.{i}.rail: no rail {p.rail!r} in payment.rails"
+                    f" (known: {', '.join(sorted(rails))})"
+                )
+            if p.platform is not None and p.platform not in platforms:
+                problems.append(f"policies.{i}.platform: no platform {p.platform!r}")
+        for i, c in enumerate(self.campaigns):
+            if c.kind == "bind_cards" and (c.rail not in rails or c.rail == "cash"):
+                problems.append(
+                    f"campaigns.{i}.rail: bind_cards needs a mobile rail of"
+                    f" payment.rails (got {c.rail!r})"
+                )
+            if c.kind == "install_app" and c.platform not in platforms:
+                problems.append(
+                    f"campaigns.{i}.platform: install_app needs one of"
+                    f" population.platforms (got {c.platform!r})"
+                )
+        ids = [p.id for p in self.policies]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            problems.append(f"policies: duplicate id {', '.join(dup)}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self

@@ -1,0 +1,429 @@
+"""Parameter sweeps: a base scenario, a grid of overrides and replications, run on Dask.
+
+Every run's seed derives from the sweep seed and the run's index alone, each run writes its
+own directory atomically, and every table is rebuilt from those directories on disk. So the
+tables do not depend on how many workers ran the sweep, in which order runs finished, or
+whether the sweep was killed and resumed.
+
+    base: ../scenarios/default.yaml        # relative to the sweep file
+    seed: 7
+    replications: 3
+    grid: {fleet.drivers: [5000, 10000]}   # cartesian product of the lists
+    zip: {policies.0.amount_yuan: [0, 5], policies.1.amount_yuan: [0, 5]}  # side by side
+    overrides: [duration=10d]              # applied to every run
+    metrics: [wait_s.mean]                 # plotted against each swept parameter
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.errors import SweepError
+from sim.io import files as io
+from sim.scenario.load import (
+    Problem,
+    ScenarioError,
+    apply_override,
+    load_scenario,
+    load_yaml,
+    plain_numbers,
+    scenario_from_dict,
+)
+from sim.sweep.cluster import compute, dask_client, importing_main, is_complete
+from sim.sweep.directory import (
+    SWEEP_FILE,
+    check_out,
+    clear_staging,
+    identity,
+    lock,
+    prune,
+    take_over,
+)
+from sim.sweep.probe import probe_metrics
+from sim.sweep.results import cell, unknown_metrics, write_results
+
+_PATH = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"
+_METRIC = r"^[^.\s]+(\.[^.\s]+)*$"  # summary keys may hold ':' (dispatch.app:didi.requests)
+Values = Annotated[list[Any], Field(min_length=1)]
+
+
+class SweepSpec(BaseModel):
+    """A sweep file, validated: unknown keys are errors, as in scenarios."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    base: str
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    replications: int = Field(default=1, ge=1, le=100_000)
+    grid: dict[Annotated[str, Field(pattern=_PATH)], Values] = Field(default_factory=dict)
+    zipped: (
+        dict[Annotated[str, Field(pattern=_PATH)], Values]
+        | list[dict[Annotated[str, Field(pattern=_PATH)], Values]]
+    ) = Field(default_factory=dict, alias="zip")
+    metrics: list[Annotated[str, Field(pattern=_METRIC)]] = Field(default_factory=list)
+    overrides: list[str] = Field(default_factory=list)
+    common_seeds: bool = False  # replication r of every grid point shares one seed
+
+    @field_validator("zipped")
+    @classmethod
+    def _equal_lengths(cls, v: Any) -> Any:
+        for group in v if isinstance(v, list) else [v]:
+            lengths = {len(vals) for vals in group.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"zipped lists must have equal lengths (got {sorted(lengths)})")
+        return v
+
+    @model_validator(mode="after")
+    def _each_path_once(self) -> SweepSpec:
+        paths = self.params()
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise ValueError(f"swept in more than one place: {', '.join(twice)}")
+        return self
+
+    def axes(self) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
+        """Each independent axis: (section, paths, rows of values); the sweep crosses them."""
+        out = [("grid", [p], [(v,) for v in vals]) for p, vals in self.grid.items()]
+        groups = self.zipped if isinstance(self.zipped, list) else [self.zipped]
+        for i, group in enumerate(g for g in groups if g):
+            name = "zip" if isinstance(self.zipped, dict) else f"zip.{i}"
+            out.append((name, list(group), list(zip(*group.values(), strict=True))))
+        return out
+
+    def params(self) -> list[str]:
+        return [p for _, paths, _ in self.axes() for p in paths]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep, everything a worker needs to compute it."""
+
+    index: int
+    point: int
+    replication: int
+    params: dict[str, Any]
+    seed: int
+    scenario: dict[str, Any]
+    hash: str
+    dir: str
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its directory, its runs and what this invocation did."""
+
+    dir: Path
+    runs: int
+    computed: int
+    skipped: int
+    failed: int
+    wall_s: float
+
+
+def read_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep file; raise ``SweepError`` with one problem per line."""
+    path = Path(path)
+    src = str(path)
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SweepError([Problem(src, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError([Problem(src, "", f"cannot read: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise SweepError(
+            [
+                Problem(
+                    src,
+                    "",
+                    f"YAML syntax error: {where}{getattr(exc, 'problem', None) or 'invalid YAML'}",
+                )
+            ]
+        ) from None
+    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
+        raise SweepError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
+    except RecursionError:
+        raise SweepError([Problem(src, "", "YAML nested too deeply")]) from None
+    return spec_from_dict(data, src)
+
+
+def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
+    """Validate a sweep given as a mapping; problems name ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise SweepError(
+            [
+                Problem(
+                    source, "", "must be a mapping with base, grid, ...", type(data).__name__, True
+                )
+            ]
+        )
+    try:
+        return SweepSpec.model_validate(plain_numbers(data))  # numpy grid values too
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"] if p not in ("list[...]", "dict[...]"))
+            msg = {
+                "extra_forbidden": "unknown key",
+                "missing": "required field is missing",
+                "string_pattern_mismatch": "must be a dotted path such as fleet.drivers",
+            }.get(err["type"], err["msg"].removeprefix("Value error, "))
+            has = err["type"] != "missing" and not isinstance(err.get("input"), dict | list)
+            problems.append(Problem(source, path, msg, err.get("input"), has))
+        raise SweepError(problems) from None
+
+
+def run_seed(sweep_seed: int, key: int) -> int:
+    """A run's seed from the sweep seed and the run's index (or replication), never a worker."""
+    return int(np.random.SeedSequence(sweep_seed, spawn_key=(key,)).generate_state(1)[0])
+
+
+def scenario_hash(scenario: dict[str, Any], seed: int) -> str:
+    """What a finished run is recognised by on resume: sha256 of resolved scenario and seed."""
+    text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
+    """Every run of the sweep, each scenario validated; all problems raised together."""
+    base_path = root / spec.base
+    if not base_path.is_file():
+        raise SweepError(
+            [Problem(source, "base", f"no scenario file {base_path}", spec.base, True)]
+        )
+    load_scenario(base_path)  # the base file's own problems name the base file
+    try:
+        base = load_scenario(base_path, spec.overrides).model_dump(mode="json")
+    except ScenarioError as exc:
+        raise SweepError(
+            [
+                Problem(
+                    source,
+                    f"overrides: {p.path}" if p.path else "overrides",
+                    p.message,
+                    p.value,
+                    p.has_value,
+                )
+                for p in exc.problems
+            ]
+        ) from None
+    axes = spec.axes()
+    sections = {p: sec for sec, paths, _ in axes for p in paths}
+    problems: dict[str, Problem] = {}
+    for path, sec in sections.items():
+        if path in ("seed", "name"):
+            problems[path] = Problem(source, f"{sec}.{path}", "set by the sweep for each run")
+    swept: dict[tuple[str, str], list[Any]] = {}  # (path, message) -> the values it hit
+    points: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for combo in itertools.product(*(rows for _, _, rows in axes)):
+        params = {
+            p: v
+            for (_, paths, _), row in zip(axes, combo, strict=True)
+            for p, v in zip(paths, row, strict=True)
+        }
+        data = json.loads(json.dumps(base))
+        broken = False
+        for path, value in params.items():
+            try:
+                apply_override(data, path.split("."), value)
+            except ValueError as exc:  # "--set a.b: no list item 5": say where instead
+                swept.setdefault((f"{sections[path]}.{path}", str(exc).split(": ", 1)[-1]), [])
+                broken = True
+        try:
+            resolved = scenario_from_dict(data, source).model_dump(mode="json")
+        except ScenarioError as exc:
+            for p in exc.problems:
+                at = next((s for s in params if p.path == s or p.path.startswith(s + ".")), None)
+                if at is not None:
+                    hits = swept.setdefault((f"{sections[at]}.{at}", p.message), [])
+                    if p.has_value and p.value not in hits:
+                        hits.append(p.value)
+                else:
+                    where = ", ".join(f"{k}={cell(v)}" for k, v in params.items())
+                    q = Problem(source, p.path, f"{p.message} (at {where})", p.value, p.has_value)
+                    problems[str(q)] = q
+            continue
+        if not broken:
+            points.append((params, resolved))
+    for (path, msg), hits in swept.items():  # one line per path and problem, not per value
+        q = (
+            Problem(source, path, msg, hits[0], True)
+            if len(hits) == 1
+            else Problem(source, path, f"{msg} (got {_values(hits)})")
+            if hits
+            else Problem(source, path, msg)
+        )
+        problems[str(q)] = q
+    if problems:  # in the order of the sweep file's parameters
+        order = {f"{sec}.{p}": i for i, (p, sec) in enumerate(sections.items())}
+        raise SweepError(sorted(problems.values(), key=lambda q: order.get(q.path, len(order))))
+    tasks = []
+    for point, (params, resolved) in enumerate(points):
+        for rep in range(spec.replications):
+            index = point * spec.replications + rep
+            seed = run_seed(spec.seed, rep if spec.common_seeds else index)
+            scenario = {**resolved, "seed": seed}
+            tasks.append(
+                RunTask(
+                    index,
+                    point,
+                    rep,
+                    params,
+                    seed,
+                    scenario,
+                    scenario_hash(scenario, seed),
+                    str(out / "runs" / f"{index:05d}"),
+                )
+            )
+    return tasks
+
+
+def _values(values: list[Any]) -> str:
+    text = ", ".join(repr(v) for v in values)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def run_sweep(
+    spec: SweepSpec | dict | str | Path,
+    out: str | Path | None = None,
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    client: Any = None,
+    progress: bool = False,
+    root: str | Path | None = None,
+    force: bool = False,
+    log: Any = None,
+) -> SweepResult:
+    """Run (or resume) a sweep and write runs.csv, aggregate.csv and plots/ under ``out``.
+
+    ``spec`` is a sweep file, a mapping or a ``SweepSpec``; a mapping's ``base`` is relative
+    to ``root`` (default: the current directory). Runs go to ``client`` if given, else to the
+    scheduler at ``scheduler``, else to a local cluster of ``workers`` processes. ``out``
+    may hold this sweep's earlier results (resumed), not another sweep's unless ``force``
+    (its runs that are not runs of this sweep are removed). Raises ``SweepError`` for a bad
+    sweep or unknown metrics, ``OutputExists`` for a directory that is not this sweep's or
+    is in use, and ``BadInput`` for a scheduler that cannot be reached, all before writing
+    anything. Call it under ``if __name__ == "__main__":`` in a script: the local cluster's
+    worker processes import the script again.
+    """
+    if importing_main():
+        raise SystemExit(1)  # a worker process importing an unguarded script: see sim.sweep.cluster
+    source = "<sweep>"
+    if isinstance(spec, str | Path):
+        source, root = str(spec), Path(spec).parent
+        spec = read_spec(spec)
+    elif isinstance(spec, dict):
+        spec = spec_from_dict(spec)
+    root = Path(root) if root is not None else Path.cwd()
+    if out is None:
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix="taxisim-sweep-"))
+    out = Path(out)
+    tasks = plan(spec, root, source, out.resolve())
+    check_metrics(spec, tasks, source)
+    owner = identity(None if source == "<sweep>" else source)
+    check_out(out, owner, force)
+    t0 = time.perf_counter()
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    held = lock(out)  # before the cluster starts: a second sweep here stops at once
+    try:
+        check_out(out, owner, force)  # again, now that no other sweep can write it
+        todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
+        with dask_client(workers, scheduler, client, bool(todo)) as dask:
+            manifest = {
+                "sweep_file": owner,
+                "spec": spec.model_dump(mode="json", by_alias=True),
+                "params": spec.params(),
+                "points": len(tasks) // spec.replications,
+                "runs": len(tasks),
+                "last": take_over(out, owner),
+            }
+            _write_json(out / SWEEP_FILE, manifest)  # whose directory this is, from the start
+            (out / "runs").mkdir(exist_ok=True)
+            clear_staging(out)
+            prune(out, {Path(t.dir).name for t in tasks})
+            outcomes = compute(todo, dask, progress) if todo else {}
+        clear_staging(out)  # left by a worker that was lost mid-run
+        failures = [
+            {
+                "index": t.index,
+                "params": t.params,
+                "seed": t.seed,
+                "error": outcomes[t.index]["error"],
+                "traceback": outcomes[t.index]["traceback"],
+            }
+            for t in todo
+            if outcomes[t.index]["status"] != "ok"
+        ]
+        computed = sum(1 for o in outcomes.values() if o.get("computed"))
+        write_results(out, spec, tasks, failures, {t.index for t in todo})
+        result = SweepResult(
+            out,
+            len(tasks),
+            computed,
+            len(tasks) - len(todo),
+            len(failures),
+            round(time.perf_counter() - t0, 3),
+        )
+        manifest["last"] = {
+            "computed": computed,
+            "skipped": result.skipped,
+            "failed": len(failures),
+            "workers": None if (client or scheduler) else workers,
+            "wall_s": result.wall_s,
+        }
+        _write_json(out / SWEEP_FILE, manifest)
+    except BaseException:
+        if created and {p.name for p in out.iterdir()} <= {".lock"}:  # nothing else written
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        held.close()
+    if log is not None:
+        log(
+            f"sweep: {len(tasks)} runs ({len(tasks) // spec.replications} points x "
+            f"{spec.replications} replications): {computed} computed, {result.skipped} already "
+            f"complete, {len(failures)} failed in {result.wall_s:.1f} s"
+        )
+    return result
+
+
+def check_metrics(spec: SweepSpec, tasks: list[RunTask], source: str) -> None:
+    """Every metric the sweep file names must be one its runs report: checked on a tiny
+    run of the first grid point (then of the last), so a typo costs no sweep."""
+    wanted = list(dict.fromkeys(spec.metrics))
+    known: set[str] = set()
+    for i in sorted({0, len(tasks) - 1}) if tasks and wanted else ():
+        names = probe_metrics(tasks[i].scenario)
+        if names is None:
+            return  # cannot tell before running: the sweep warns after it instead
+        known |= names
+        if not unknown_metrics(wanted, known):
+            return
+    if known:
+        raise SweepError(
+            [Problem(source, "metrics", msg) for msg in unknown_metrics(wanted, known)]
+        )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    io.write_json(tmp, data)
+    os.replace(tmp, path)
