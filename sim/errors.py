@@ -81,3 +81,7 @@ class SweepError(ScenarioError):
 
 class SelfCheckError(RuntimeError):
     """A run broke one of its own invariants; the message is the diagnostic."""
+
+
+class RegistryError(ValueError):
+    """An unknown name at an extension point, or a plug-in that cannot be registered."""

@@ -8,10 +8,23 @@ is not 12; an int still fills a float field.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic_core import InitErrorDetails
+
+from sim.registry import Registry
+
+M = TypeVar("M")
 
 STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
@@ -68,3 +81,42 @@ def parse_duration(text: str) -> float:
     if not 0 < seconds <= MAX_DURATION_S:
         raise ValueError(f"must be more than 0 and at most {MAX_DURATION_S // 86400} days")
     return seconds
+
+
+def _details(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[InitErrorDetails]:
+    out: list[InitErrorDetails] = []
+    for e in exc.errors():
+        d: InitErrorDetails = {"type": e["type"], "loc": (*prefix, *e["loc"]), "input": e["input"]}
+        if "ctx" in e:
+            d["ctx"] = e["ctx"]
+        out.append(d)
+    return out
+
+
+def with_sections(
+    data: Any, handler: Callable[[Any], M], registry: Registry[Any], fields: dict[str, Any]
+) -> tuple[M, dict[str, BaseModel]]:
+    """Validate a model whose input may hold a section per entry of ``registry``.
+
+    Sections named after the registry's entries are validated by each entry's own settings
+    model (its defaults when absent); the rest goes to the model's own fields through
+    ``handler``. Errors of both are raised together, each located where the user wrote it.
+    """
+    own = dict(data) if isinstance(data, dict) else data
+    sections: dict[str, BaseModel] = {}
+    errors: list[InitErrorDetails] = []
+    for name in registry.names():
+        model = registry.settings(name)
+        if model is None or name in fields or not isinstance(own, dict):
+            continue
+        try:
+            sections[name] = model.model_validate(own.pop(name, {}))
+        except ValidationError as exc:
+            errors += _details(exc, (name,))
+    try:
+        result = handler(own)
+    except ValidationError as exc:
+        raise ValidationError.from_exception_data(exc.title, _details(exc) + errors) from None
+    if errors:
+        raise ValidationError.from_exception_data("settings", errors)
+    return result, sections

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from sim.registry import DISPATCH
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
@@ -13,6 +23,7 @@ from sim.scenario.base import (
     NonNeg,
     Pos,
     Share,
+    with_sections,
 )
 
 
@@ -117,29 +128,6 @@ class Demand(Frozen):
         return self
 
 
-APP_POLICIES = ("nearest", "batch", "broadcast")
-
-
-class Broadcast(Frozen):
-    """The 2013 grab-order apps: a request is pushed to nearby drivers, first grab wins."""
-
-    radius_s: Pos = 600.0  # pickup-time radius of the first push
-    response_s: Pos = 8.0  # mean delay before a driver reacts (exponential)
-    timeout_s: Pos = 60.0  # no grab by then: widen, tip or give up
-    grab_base: float = -1.0  # logit of grabbing: base + per_yuan x value - per_min x pickup
-    grab_per_yuan: float = Field(default=0.08, ge=0)
-    grab_per_pickup_min: float = Field(default=0.25, ge=0)
-    on_timeout: Literal["widen", "tip", "give_up"] = "widen"
-    widen_factor: float = Field(default=2.0, ge=1)
-    tip_yuan: NonNeg = 5.0
-    max_rounds: int = Field(default=3, ge=1, le=20)
-
-
-class Batch(Frozen):
-    every_s: Pos = 30.0  # matching interval
-    k: int = Field(default=8, ge=1, le=200)  # candidate drivers per request
-
-
 class Street(Frozen):
     app_riders_share: Share = 0.3  # riders with an app who hail on the street anyway
     find_per_taxi_min: Pos = 0.5  # finding rate per idle taxi in the rider's zone, per min
@@ -152,28 +140,54 @@ class Prebook(Frozen):
 
 
 class Dispatch(Frozen):
+    """Channels side by side: the app policy per platform, the street and prebooking.
+
+    Each app policy is a name in ``sim.registry.DISPATCH``; a policy with settings reads
+    them from the section of its own name (``dispatch.broadcast``, ``dispatch.batch``),
+    validated by the policy's own model and filled with its defaults when absent.
+    """
+
     policy: str = "nearest"  # app dispatch, for platforms not listed in ``platforms``
     platforms: dict[str, str] = Field(default_factory=dict)  # platform -> policy
     max_pickup_s: Pos = 1800.0
-    broadcast: Broadcast = Broadcast()
-    batch: Batch = Batch()
     street: Street = Street()
     prebook: Prebook = Prebook()
+    _settings: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     @field_validator("policy")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in APP_POLICIES:
-            raise ValueError(f"unknown dispatch policy; known: {', '.join(APP_POLICIES)}")
+        if v not in DISPATCH:
+            raise ValueError(DISPATCH.unknown(v))
         return v
 
     @field_validator("platforms")
     @classmethod
     def _known_each(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = {k: p for k, p in v.items() if p not in APP_POLICIES}
-        if bad:
-            raise ValueError(f"unknown dispatch policy {bad}; known: {', '.join(APP_POLICIES)}")
+        for platform, policy in v.items():
+            if policy not in DISPATCH:
+                raise ValueError(f"{platform}: {DISPATCH.unknown(policy)}")
         return v
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _policy_sections(cls, data: Any, handler: ModelWrapValidatorHandler[Dispatch]) -> Dispatch:
+        if isinstance(data, Dispatch):
+            return data
+        dispatch, sections = with_sections(data, handler, DISPATCH, cls.model_fields)
+        dispatch._settings = sections
+        return dispatch
+
+    @model_serializer(mode="wrap")
+    def _dump_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        for name, settings in self._settings.items():
+            out[name] = settings.model_dump()
+        return out
+
+    def settings_of(self, policy: str) -> Any:
+        """The validated settings of a registered policy (its defaults when not given)."""
+        return self._settings[policy]
 
 
 class PopulationSpec(Frozen):

@@ -29,7 +29,7 @@ class Scenario(Frozen):
     city: CitySpec = GridCity()
     fleet: FleetSpec = FleetSpec()
     demand: Demand = Demand()
-    dispatch: Dispatch = Dispatch()
+    dispatch: Dispatch = Field(default_factory=Dispatch)
     tariff: Tariff = Tariff()
     payment: Payment = Payment()
     policies: list[SubsidyPolicy] = Field(default_factory=list)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 from simpy.events import Timeout
 
 from sim.market.dispatch.base import Matcher
+from sim.registry import DISPATCH
+from sim.scenario.base import Frozen
 
 NO_MATCH = 1e9
+
+
+class BatchSettings(Frozen):
+    """``dispatch.batch``: how often the assignment runs and how many drivers it weighs."""
+
+    every_s: float = Field(default=30.0, ge=1, le=3600)  # matching interval
+    k: int = Field(default=8, ge=1, le=200)  # candidate drivers per request
 
 
 class BatchMatch(Matcher):
@@ -16,11 +26,12 @@ class BatchMatch(Matcher):
     idle drivers (scipy's linear_sum_assignment), each request's candidates pruned to its
     ``k`` nearest drivers within ``max_pickup_s``."""
 
+    Settings = BatchSettings
     own_clock = True
 
     def __init__(self, dispatcher, platform: int) -> None:
         super().__init__(dispatcher, dispatcher.idle_app[platform])
-        spec = self.world.scenario.dispatch.batch
+        spec = self.world.scenario.dispatch.settings_of("batch")
         self.every_s, self.k = spec.every_s, spec.k
         self.world.env.process(self._loop())
 
@@ -60,3 +71,6 @@ class BatchMatch(Matcher):
             if cost[r, c] < NO_MATCH:
                 self.dequeue(rides[r])
                 self.world.assign(rides[r], drivers[c], float(cost[r, c]))
+
+
+DISPATCH.register("batch", BatchMatch)

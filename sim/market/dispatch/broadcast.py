@@ -3,14 +3,35 @@ first to grab it wins."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from pydantic import Field
 
 from sim.core.clock import call_in
 from sim.core.state import APP
 from sim.market.dispatch.base import WAITING, Matcher
 from sim.market.fleet import IDLE
+from sim.registry import DISPATCH
+from sim.scenario.base import Frozen, Pos
 
 PUSH_CAP = 32  # drivers one broadcast round reaches at most (the nearest ones)
+
+
+class BroadcastSettings(Frozen):
+    """``dispatch.broadcast``: the push radius, drivers' response and grab logit, and what
+    happens when nobody grabs."""
+
+    radius_s: Pos = 600.0  # pickup-time radius of the first push
+    response_s: Pos = 8.0  # mean delay before a driver reacts (exponential)
+    timeout_s: Pos = 60.0  # no grab by then: widen, tip or give up
+    grab_base: float = -1.0  # logit of grabbing: base + per_yuan x value - per_min x pickup
+    grab_per_yuan: float = Field(default=0.08, ge=0)
+    grab_per_pickup_min: float = Field(default=0.25, ge=0)
+    on_timeout: Literal["widen", "tip", "give_up"] = "widen"
+    widen_factor: float = Field(default=2.0, ge=1)
+    tip_yuan: float = Field(default=5.0, ge=0, le=1000)
+    max_rounds: int = Field(default=3, ge=1, le=20)
 
 
 class BroadcastRace(Matcher):
@@ -23,12 +44,13 @@ class BroadcastRace(Matcher):
     the next grabber in time, counted from the moment the first grab is settled.
     """
 
+    Settings = BroadcastSettings
     own_clock = True
 
     def __init__(self, dispatcher, platform: int) -> None:
         super().__init__(dispatcher, dispatcher.idle_app[platform])
         w = self.world
-        self.spec = w.scenario.dispatch.broadcast
+        self.spec = w.scenario.dispatch.settings_of("broadcast")
         self.platform = platform
         self.name = dispatcher.platforms[platform]
         self.rails = [j for j, r in enumerate(w.scenario.payment.rails) if r.platform == self.name]
@@ -110,3 +132,6 @@ class BroadcastRace(Matcher):
         else:
             ride.tip_fen += int(round(spec.tip_yuan * 100))
         self._push(ride)
+
+
+DISPATCH.register("broadcast", BroadcastRace)

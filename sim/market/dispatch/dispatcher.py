@@ -2,22 +2,22 @@
 
 The ``Dispatcher`` owns the spatial indices of idle drivers (all of them, and those running
 each app) and routes every request to its channel; each app platform runs one matching
-policy from ``POLICIES``, which also says what index of idle drivers it searches: nodes in
-order of road time for nearest-idle, rings of spatial cells for the others. Either way a
+policy registered in ``sim.registry.DISPATCH``, which also says what index of idle drivers
+it searches: nodes in order of road time for nearest-idle, rings of spatial cells for the
+others. Either way a
 search's cost grows with the empty places it passes, not with the fleet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sim.city.spatial import CellIndex
 from sim.core.state import APP
-from sim.market.dispatch.batch import BatchMatch
-from sim.market.dispatch.broadcast import BroadcastRace
-from sim.market.dispatch.nearest import NearestIdle
+
+# The built-in app policies register themselves in DISPATCH when imported.
+from sim.market.dispatch import batch, broadcast, nearest  # noqa: F401
 from sim.market.dispatch.prebook import PrebookFavourite
 from sim.market.dispatch.street import StreetHail
+from sim.registry import DISPATCH
 
 
 class Dispatcher:
@@ -28,7 +28,7 @@ class Dispatcher:
         city = world.city
         spec = world.scenario.dispatch
         self.platforms = world.pop.platforms
-        policies = [POLICIES[spec.platforms.get(p, spec.policy)] for p in self.platforms]
+        policies = [DISPATCH.get(spec.platforms.get(p, spec.policy)) for p in self.platforms]
         self.idle_any = CellIndex(city)
         self.idle_app = [policy.idle_index(world) for policy in policies]
         self.in_index = [False] * world.fleet.n
@@ -107,10 +107,3 @@ class Dispatcher:
 
     def waiting_rides(self) -> list:
         return [r for m in (*self.app, self.street) for r in m.waiting_rides.values()]
-
-
-POLICIES: dict[str, Callable] = {
-    "nearest": NearestIdle,
-    "batch": BatchMatch,
-    "broadcast": BroadcastRace,
-}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sim.city.spatial import NodeIndex
 from sim.market.dispatch.base import Matcher
+from sim.registry import DISPATCH
 
 
 class NearestIdle(Matcher):
@@ -46,3 +47,6 @@ class NearestIdle(Matcher):
         self.dequeue(ride)
         self.world.assign(ride, d, found[1])
         return True
+
+
+DISPATCH.register("nearest", NearestIdle)

@@ -1,0 +1,104 @@
+"""The extension points of the simulator, each a registry of names: the only list of them.
+
+Built-in entries register themselves where they are defined; a plug-in registers from a
+notebook (``sim.register_dispatch("zoned", ZonedMatcher)``) or from an installed package
+through an entry point in the registry's group (``taxisim.dispatch`` and so on), loaded the
+first time the registry is read. An entry may bring its own pydantic settings model (its
+``Settings`` attribute): scenario validation reads names and settings from here.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from sim.errors import RegistryError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names of one extension point, each with its object and optional settings model."""
+
+    def __init__(self, kind: str, group: str) -> None:
+        self.kind = kind  # "dispatch policy": what an entry is, for messages
+        self.group = group  # the entry-point group plug-in packages declare
+        self._entries: dict[str, T] = {}
+        self._plugins_loaded = False
+
+    def register(self, name: str, obj: T, *, replace: bool = False) -> T:
+        """Add ``obj`` under ``name``; returns it, so a class can register itself."""
+        if not name.isidentifier() or not name.islower():
+            raise RegistryError(f"{self.kind} name {name!r}: use lower_case letters and digits")
+        if name in self._entries and not replace and self._entries[name] is not obj:
+            raise RegistryError(
+                f"{self.kind} {name!r} is already registered; pass replace=True to replace it"
+            )
+        self._entries[name] = obj
+        return obj
+
+    def unregister(self, name: str) -> None:
+        """Remove a plug-in (tests, notebooks trying things out)."""
+        self._entries.pop(name, None)
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in metadata.entry_points(group=self.group):
+            try:
+                self.register(ep.name, ep.load())
+            except Exception as exc:  # a broken plug-in must not hide the built-ins
+                raise RegistryError(
+                    f"{self.kind} plug-in {ep.name!r} ({ep.value}) failed to load: {exc}"
+                ) from exc
+
+    def names(self) -> tuple[str, ...]:
+        self._load_plugins()
+        return tuple(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.names()
+
+    def get(self, name: str) -> T:
+        if name not in self:
+            raise RegistryError(self.unknown(name))
+        return self._entries[name]
+
+    def settings(self, name: str) -> type[BaseModel] | None:
+        """The entry's own settings model (its ``Settings`` attribute), if it has one."""
+        model = getattr(self.get(name), "Settings", None)
+        return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+    def unknown(self, name: str) -> str:
+        """One line for an unknown name: the known ones and the nearest, if any is close."""
+        known = self.names()
+        near = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known)}"
+
+
+DISPATCH: Registry[Any] = Registry("dispatch policy", "taxisim.dispatch")
+CITY_KINDS: Registry[Any] = Registry("city kind", "taxisim.city")
+SUBSIDY_RULES: Registry[Any] = Registry("subsidy rule", "taxisim.subsidy")
+RIDER_MODELS: Registry[Any] = Registry("rider model", "taxisim.rider")
+DRIVER_MODELS: Registry[Any] = Registry("driver model", "taxisim.driver")
+
+
+def _registrar(registry: Registry[Any]) -> Callable[..., Any]:
+    def register(name: str, obj: Any, *, replace: bool = False) -> Any:
+        return registry.register(name, obj, replace=replace)
+
+    register.__doc__ = f"Register a {registry.kind} under ``name`` (see ``sim.registry``)."
+    return register
+
+
+register_dispatch = _registrar(DISPATCH)
+register_city_kind = _registrar(CITY_KINDS)
+register_subsidy_rule = _registrar(SUBSIDY_RULES)
+register_rider_model = _registrar(RIDER_MODELS)
+register_driver_model = _registrar(DRIVER_MODELS)
