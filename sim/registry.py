@@ -28,10 +28,19 @@ class Registry(Generic[T]):
         self.kind = kind  # "dispatch policy": what an entry is, for messages
         self.group = group  # the entry-point group plug-in packages declare
         self._entries: dict[str, T] = {}
+        self._settings: dict[str, type[BaseModel]] = {}
         self._plugins_loaded = False
 
-    def register(self, name: str, obj: T, *, replace: bool = False) -> T:
-        """Add ``obj`` under ``name``; returns it, so a class can register itself."""
+    def register(
+        self,
+        name: str,
+        obj: T,
+        *,
+        settings: type[BaseModel] | None = None,
+        replace: bool = False,
+    ) -> T:
+        """Add ``obj`` under ``name``, with its settings model (default: its ``Settings``
+        attribute, if any); returns ``obj``."""
         if not name.isidentifier() or not name.islower():
             raise RegistryError(f"{self.kind} name {name!r}: use lower_case letters and digits")
         if name in self._entries and not replace and self._entries[name] is not obj:
@@ -39,11 +48,17 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} is already registered; pass replace=True to replace it"
             )
         self._entries[name] = obj
+        model = settings if settings is not None else getattr(obj, "Settings", None)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            self._settings[name] = model
+        else:
+            self._settings.pop(name, None)
         return obj
 
     def unregister(self, name: str) -> None:
         """Remove a plug-in (tests, notebooks trying things out)."""
         self._entries.pop(name, None)
+        self._settings.pop(name, None)
 
     def _load_plugins(self) -> None:
         if self._plugins_loaded:
@@ -70,9 +85,9 @@ class Registry(Generic[T]):
         return self._entries[name]
 
     def settings(self, name: str) -> type[BaseModel] | None:
-        """The entry's own settings model (its ``Settings`` attribute), if it has one."""
-        model = getattr(self.get(name), "Settings", None)
-        return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        """The entry's own settings model, if it has one."""
+        self.get(name)
+        return self._settings.get(name)
 
     def unknown(self, name: str) -> str:
         """One line for an unknown name: the known ones and the nearest, if any is close."""
@@ -90,8 +105,10 @@ DRIVER_MODELS: Registry[Any] = Registry("driver model", "taxisim.driver")
 
 
 def _registrar(registry: Registry[Any]) -> Callable[..., Any]:
-    def register(name: str, obj: Any, *, replace: bool = False) -> Any:
-        return registry.register(name, obj, replace=replace)
+    def register(
+        name: str, obj: Any, *, settings: type[BaseModel] | None = None, replace: bool = False
+    ) -> Any:
+        return registry.register(name, obj, settings=settings, replace=replace)
 
     register.__doc__ = f"Register a {registry.kind} under ``name`` (see ``sim.registry``)."
     return register

@@ -41,7 +41,9 @@ def paid(
     """What the cashier grants one ride on one side: fen per policy that pays."""
     riders, drivers, _ = b.plan(rail, platform, t)
     return [
-        fen for p in (riders if side == "rider" else drivers) if (fen := b.grant(p, user, t, day))
+        fen
+        for p in (riders if side == "rider" else drivers)
+        if (fen := b.grant(p, user, t, day, 3000))
     ]
 
 

@@ -207,8 +207,8 @@ def test_ints_and_exponents_still_fill_number_fields(tmp_path):
         ),
         (
             "city={kind: hexagon}",
-            "city.kind: unknown city kind, expected one of grid, ring_radial,"
-            " graphml (got 'hexagon')",
+            "city.kind: unknown city kind 'hexagon'; known: grid, ring_radial, graphml"
+            " (got 'hexagon')",
         ),
         (
             "city.places={a: {node: true}}",

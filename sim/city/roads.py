@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from sim.errors import CityError
+from sim.registry import CITY_KINDS
 from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
 
 EARTH_R_M = 6_371_008.8
@@ -117,3 +118,8 @@ def graphml_graph(spec: GraphmlCity) -> nx.DiGraph:
             if not g.has_edge(p, q) or t < g[p][q]["time"]:  # parallel edges: fastest wins
                 g.add_edge(p, q, time=t, length=length)
     return g
+
+
+CITY_KINDS.register("grid", grid_graph, settings=GridCity)
+CITY_KINDS.register("ring_radial", ring_radial_graph, settings=RingRadialCity)
+CITY_KINDS.register("graphml", graphml_graph, settings=GraphmlCity)

@@ -21,9 +21,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from sim.city.roads import graphml_graph, grid_graph, ring_radial_graph
+from sim.city import roads as _built_in_kinds  # noqa: F401  (they register themselves)
 from sim.city.spatial import NearestNodes
 from sim.errors import CityError
+from sim.registry import CITY_KINDS
 from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
 
 CitySpec = GridCity | RingRadialCity | GraphmlCity
@@ -44,8 +45,7 @@ EDGE_MS = 1000.0
 def build_city(spec: CitySpec, cache_dir: Path | None = None, matrices: bool = True) -> City:
     """Build the city's road graph and its travel-time oracle (matrices cached on disk;
     ``matrices=False`` skips them, for checking a city without minutes of shortest paths)."""
-    builders = {"grid": grid_graph, "ring_radial": ring_radial_graph, "graphml": graphml_graph}
-    g = builders[spec.kind](spec)
+    g = CITY_KINDS.get(spec.kind)(spec)
     labels = list(g.nodes)
     index = {v: i for i, v in enumerate(labels)}
     xy = np.array([(g.nodes[v]["x"], g.nodes[v]["y"]) for v in labels], dtype=np.float64)

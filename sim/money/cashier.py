@@ -67,12 +67,12 @@ class Cashier:
         lottery = False
         riders, drivers, lotteries = book.plan(rail, platform, now)
         for p in riders:
-            fen = book.grant(p, ride.rider, now, day)
+            fen = book.grant(p, ride.rider, now, day, fare)
             if fen:
                 post(now, day, "rider_subsidy", self.acc_policy[p.id], rider_acc, fen, ride.id)
                 rider_sub += fen
         for p in drivers:
-            fen = book.grant(p, ride.driver, now, day)
+            fen = book.grant(p, ride.driver, now, day, fare)
             if fen:
                 self._to_driver(
                     now,

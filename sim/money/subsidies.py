@@ -15,12 +15,8 @@ from datetime import datetime
 import numpy as np
 
 from sim.errors import PolicyError
-from sim.scenario.money import AmountRange, SubsidyPolicy
-
-
-def yuan_to_fen(yuan: float) -> int:
-    """Round yuan to the nearest fen, halves away from zero, exactly for decimal inputs."""
-    return int(round(yuan * 100 + (1e-9 if yuan >= 0 else -1e-9)))
+from sim.money.rules import FixedAmount, SubsidyRule, rule_of, yuan_to_fen
+from sim.scenario.money import SubsidyPolicy
 
 
 @dataclass
@@ -34,7 +30,8 @@ class ActivePolicy:
     total_budget_fen: int | None
     daily_budget_fen: int | None
     free_rides_per_day: float  # scaled by the sample; fractions carry over to later days
-    fixed_fen: int | None = None  # the amount of a fixed-amount policy
+    rule: SubsidyRule  # the amount per ride
+    fixed_fen: int | None = None  # the amount of a fixed-amount rule (the common case)
     cap: int | None = None  # rides paid per user and day (the spec's per_user_daily_cap)
     budgeted: bool = False  # a total or daily budget applies
     lottery_carry: float = 0.0
@@ -53,8 +50,7 @@ class ActivePolicy:
         return self.spec.id
 
     def mean_fen(self) -> float:
-        a = self.spec.amount_yuan
-        return (a.min + a.max) * 50 if isinstance(a, AmountRange) else a * 100
+        return self.rule.announced_fen()
 
     def active(self, t: float) -> bool:
         return self.start_s <= t < self.end_s
@@ -85,9 +81,8 @@ class PolicyBook:
                 total_budget_fen=_scaled(p.budget.total_yuan, sample),
                 daily_budget_fen=_scaled(p.budget.daily_yuan, sample),
                 free_rides_per_day=p.daily_free_rides * sample,
-                fixed_fen=None
-                if isinstance(p.amount_yuan, AmountRange)
-                else yuan_to_fen(p.amount_yuan),
+                rule=(rule := rule_of(p)),
+                fixed_fen=rule.fixed_fen if isinstance(rule, FixedAmount) else None,
                 cap=p.per_user_daily_cap,
                 budgeted=p.budget.total_yuan is not None or p.budget.daily_yuan is not None,
             )
@@ -145,9 +140,9 @@ class PolicyBook:
             )
         return got
 
-    def grant(self, p: ActivePolicy, user: int, t: float, day: int) -> int:
-        """Fen that policy ``p`` (of the ride's ``plan``) pays ``user`` for one ride, caps and
-        budgets applied (0: none)."""
+    def grant(self, p: ActivePolicy, user: int, t: float, day: int, fare_fen: int) -> int:
+        """Fen that policy ``p`` (of the ride's ``plan``) pays ``user`` for one ride with
+        this fare, caps and budgets applied (0: none)."""
         cap = p.cap
         if cap is not None:
             if day != p.uses_day:  # a new day: yesterday's counts are done with
@@ -157,8 +152,7 @@ class PolicyBook:
                 return 0
         fen = p.fixed_fen
         if fen is None:
-            amount = p.spec.amount_yuan
-            fen = yuan_to_fen(amount.min + (amount.max - amount.min) * self.rng.random())
+            fen = p.rule.fen(fare_fen, self.rng)
         if not fen or (p.budgeted and not self._within_budget(p, day, fen)):
             return 0
         if cap is not None:

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
 )
 from pydantic_core import InitErrorDetails
@@ -120,3 +121,27 @@ def with_sections(
     if errors:
         raise ValidationError.from_exception_data("settings", errors)
     return result, sections
+
+
+def by_kind(registry: Registry[Any], base: type[Frozen], default: str | None = None) -> Any:
+    """A validator of a section whose ``kind`` names an entry of ``registry``: the section
+    is validated by that entry's settings model (a subclass of ``base``)."""
+
+    def validate(value: Any) -> Frozen:
+        if isinstance(value, base):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a mapping with a kind, such as {{kind: {default}}}")
+        kind = value.get("kind", default)
+        model = registry.settings(kind) if kind in registry else None
+        if model is None or not issubclass(model, base):
+            detail: InitErrorDetails = {
+                "type": "value_error",
+                "loc": ("kind",),
+                "input": kind,
+                "ctx": {"error": ValueError(registry.unknown(str(kind)))},
+            }
+            raise ValidationError.from_exception_data(base.__name__, [detail])
+        return model.model_validate(value)
+
+    return PlainValidator(validate)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializeAsAny, model_validator
 
-from sim.scenario.base import Frozen, Pos
+from sim.registry import CITY_KINDS
+from sim.scenario.base import Frozen, Pos, by_kind
 
 
 class Place(Frozen):
@@ -26,6 +27,10 @@ class Place(Frozen):
 
 
 class CityBase(Frozen):
+    """What every kind of city has: a kind (its name in ``sim.registry.CITY_KINDS``),
+    named places and the sizes of its travel-time matrices and spatial cells."""
+
+    kind: str
     places: dict[str, Place] = Field(default_factory=dict)
     max_matrix_nodes: int = Field(default=12_000, ge=1, le=40_000)
     cell_m: Pos = 1000.0  # side of the spatial index's cells
@@ -59,4 +64,5 @@ class GraphmlCity(CityBase):
     largest_component: bool = False
 
 
-CitySpec = Annotated[GridCity | RingRadialCity | GraphmlCity, Field(discriminator="kind")]
+# A city of any registered kind; dumped with its own kind's fields.
+CitySpec = Annotated[SerializeAsAny[CityBase], by_kind(CITY_KINDS, CityBase, "grid")]

@@ -12,11 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
+    SerializeAsAny,
     field_validator,
     model_validator,
 )
 
-from sim.scenario.base import Frozen, LocalTime, NonNeg
+from sim.registry import SUBSIDY_RULES
+from sim.scenario.base import Frozen, LocalTime, NonNeg, by_kind
 
 
 class Tariff(Frozen):
@@ -134,6 +136,17 @@ class Budget(Frozen):
     daily_yuan: float | None = Field(default=None, ge=0)
 
 
+class RuleSettings(Frozen):
+    """Base of a subsidy rule's settings: ``kind`` names a rule registered in
+    ``sim.registry.SUBSIDY_RULES`` (built in: ``fixed``, ``uniform``)."""
+
+    kind: str
+
+
+# A rule of any registered kind; dumped with its own kind's fields.
+RuleSpec = Annotated[SerializeAsAny[RuleSettings], by_kind(SUBSIDY_RULES, RuleSettings)]
+
+
 class SubsidyPolicy(Frozen):
     """A subsidy paid per ride settled on ``rail`` inside [start, end) local time."""
 
@@ -142,6 +155,7 @@ class SubsidyPolicy(Frozen):
     platform: str | None = None
     side: Literal["rider", "driver"]
     amount_yuan: Annotated[float, Field(ge=0)] | AmountRange = Field(default=0.0)
+    rule: RuleSpec | None = None  # a registered rule instead of amount_yuan
     per_user_daily_cap: int | None = Field(default=None, ge=0)
     daily_free_rides: int = Field(default=0, ge=0, le=1_000_000)
     start: LocalTime
@@ -164,6 +178,8 @@ class SubsidyPolicy(Frozen):
                 "payout_delay_days: rider subsidies are discounts paid at once;"
                 " the delay applies to driver-side policies"
             )
+        if self.rule is not None and self.amount_yuan != 0:
+            raise ValueError("give amount_yuan or a rule, not both")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         if self.extended_to is not None and self.extended_to < self.end:

@@ -26,7 +26,7 @@ class Scenario(Frozen):
     seed: int = Field(default=0, ge=0, lt=2**63)
     start: LocalTime = datetime(2013, 12, 1)
     duration: str = "1d"
-    city: CitySpec = GridCity()
+    city: CitySpec = Field(default_factory=GridCity)
     fleet: FleetSpec = FleetSpec()
     demand: Demand = Demand()
     dispatch: Dispatch = Field(default_factory=Dispatch)
