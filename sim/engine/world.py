@@ -27,6 +27,7 @@ from sim.core.clock import call_in, events_scheduled, run_until
 from sim.core.patience import PatienceClock
 from sim.core.rng import Streams
 from sim.core.state import APP, CHANNEL_NAMES, STREET, RideStatus
+from sim.market import riders as _built_in_riders  # noqa: F401  (they register themselves)
 from sim.market.adoption import AdoptionModel
 from sim.market.demand import OriginDestination, channels, requests
 from sim.market.dispatch.dispatcher import Dispatcher

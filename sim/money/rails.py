@@ -82,6 +82,8 @@ class Chooser:
         self.base = [r.convenience - c.beta_risk * r.risk for r in rails]
         self.beta_subsidy = c.beta_subsidy_per_yuan
         self.beta_habit = c.beta_habit
+        self.closed_loop = c.closed_loop
+        self.switching_cost = c.switching_cost
         self.fail = [0.0 if r.offline else r.failure_rate for r in rails]
         self._rails_in: dict[int, list[int]] = {}  # rail indices of each options mask
         self.lognormal = []
@@ -95,17 +97,32 @@ class Chooser:
             return 0.0
         return mean * math.exp(sigma * self.normal() - half) if sigma else mean
 
-    def choose(self, options: int, offers: list[float], habit: list[float]) -> RailChoice:
-        """Pick a rail among the bits of ``options`` (bit 0, cash, always set)."""
+    def choose(
+        self,
+        options: int,
+        offers: list[float],
+        habit: list[float],
+        linked: int = -1,
+        last: int = -1,
+    ) -> RailChoice:
+        """Pick a rail among the bits of ``options`` (bit 0, cash, always set).
+
+        ``linked``: the rail of the app she hailed through (paying in the app is the
+        default there: the closed loop), -1 for none; ``last``: the rail she paid her last
+        ride with, -1 before her first (any other rail costs her the switching cost).
+        """
         if options == 1:
             return CASH, self.checkout_s(CASH), False
         idx = self._rails_in.get(options)
         if idx is None:
             idx = self._rails_in[options] = [j for j in range(self.n) if options >> j & 1]
+        loop, switch = self.closed_loop, self.switching_cost
         v = [
             self.base[j]
             + self.beta_subsidy * offers[j]
             + self.beta_habit * habit[j] / (1.0 + habit[j])
+            + (loop if j == linked else 0.0)
+            - (switch if last >= 0 and j != last else 0.0)
             for j in idx
         ]
         rail = idx[logit_choice(v, self.uniform())]

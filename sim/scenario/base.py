@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -18,8 +18,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainValidator,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails
 
@@ -145,3 +150,32 @@ def by_kind(registry: Registry[Any], base: type[Frozen], default: str | None = N
         return model.model_validate(value)
 
     return PlainValidator(validate)
+
+
+class Sectioned(Frozen):
+    """A model with a section per entry of its ``registry`` (``dispatch.batch``,
+    ``riders.logit``): each validated by the entry's own settings model, its defaults when
+    absent, dumped back under its own name. ``settings_of(name)`` reads one."""
+
+    registry: ClassVar[Registry[Any]]
+    _settings: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sections(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        if isinstance(data, cls):
+            return data
+        model, sections = with_sections(data, handler, cls.registry, cls.model_fields)
+        model._settings = sections
+        return model
+
+    @model_serializer(mode="wrap")
+    def _dump_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        for name, settings in self._settings.items():
+            out[name] = settings.model_dump()
+        return out
+
+    def settings_of(self, name: str) -> Any:
+        """The validated settings of a registered entry (its defaults when not given)."""
+        return self._settings[name]

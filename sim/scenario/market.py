@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
     Field,
-    ModelWrapValidatorHandler,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
-from sim.registry import DISPATCH
+from sim.registry import DISPATCH, RIDER_MODELS, Registry
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
     Frozen,
     NonNeg,
     Pos,
+    Sectioned,
     Share,
-    with_sections,
 )
 
 
@@ -139,20 +134,19 @@ class Prebook(Frozen):
     probability: Share = 0.5  # chance such a rider books him for a given ride
 
 
-class Dispatch(Frozen):
+class Dispatch(Sectioned):
     """Channels side by side: the app policy per platform, the street and prebooking.
 
     Each app policy is a name in ``sim.registry.DISPATCH``; a policy with settings reads
-    them from the section of its own name (``dispatch.broadcast``, ``dispatch.batch``),
-    validated by the policy's own model and filled with its defaults when absent.
+    them from the section of its own name (``dispatch.broadcast``, ``dispatch.batch``).
     """
 
+    registry: ClassVar[Registry[Any]] = DISPATCH
     policy: str = "nearest"  # app dispatch, for platforms not listed in ``platforms``
     platforms: dict[str, str] = Field(default_factory=dict)  # platform -> policy
     max_pickup_s: Pos = 1800.0
     street: Street = Street()
     prebook: Prebook = Prebook()
-    _settings: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     @field_validator("policy")
     @classmethod
@@ -169,25 +163,21 @@ class Dispatch(Frozen):
                 raise ValueError(f"{platform}: {DISPATCH.unknown(policy)}")
         return v
 
-    @model_validator(mode="wrap")
+
+class Riders(Sectioned):
+    """How riders decide whether to travel and how to hail: ``model`` names an entry of
+    ``sim.registry.RIDER_MODELS`` (built in: ``logit``), with its settings in the section of
+    its name (``riders.logit``)."""
+
+    registry: ClassVar[Registry[Any]] = RIDER_MODELS
+    model: str = "logit"
+
+    @field_validator("model")
     @classmethod
-    def _policy_sections(cls, data: Any, handler: ModelWrapValidatorHandler[Dispatch]) -> Dispatch:
-        if isinstance(data, Dispatch):
-            return data
-        dispatch, sections = with_sections(data, handler, DISPATCH, cls.model_fields)
-        dispatch._settings = sections
-        return dispatch
-
-    @model_serializer(mode="wrap")
-    def _dump_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        out: dict[str, Any] = handler(self)
-        for name, settings in self._settings.items():
-            out[name] = settings.model_dump()
-        return out
-
-    def settings_of(self, policy: str) -> Any:
-        """The validated settings of a registered policy (its defaults when not given)."""
-        return self._settings[policy]
+    def _known(cls, v: str) -> str:
+        if v not in RIDER_MODELS:
+            raise ValueError(RIDER_MODELS.unknown(v))
+        return v
 
 
 class PopulationSpec(Frozen):

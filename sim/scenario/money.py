@@ -80,11 +80,21 @@ WECHAT_PAY = Rail(
 
 
 class Choice(Frozen):
-    """Weights of the rider's multinomial logit over rails at drop-off."""
+    """Weights of the rider's multinomial logit over rails at drop-off.
+
+    Besides convenience, subsidy, habit and risk: a rider who hailed through an app and has
+    a card bound on its linked rail pays in the app by default (``closed_loop``, the seed's
+    "typical O2O loop"), and paying with another rail than last time costs her
+    ``switching_cost`` (status-quo inertia; the seed: repeat payers' share rises after the
+    second use). What remains of a rail after its subsidy stops comes from these terms and
+    from habit, never from a term of the period after.
+    """
 
     beta_subsidy_per_yuan: float = 0.35
     beta_habit: float = 1.0
     beta_risk: float = 1.0
+    closed_loop: float = Field(default=1.0, ge=0, le=20)
+    switching_cost: float = Field(default=0.5, ge=0, le=20)
 
 
 class Payment(Frozen):

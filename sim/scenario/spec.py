@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.scenario.adoption import Adoption, Campaign
 from sim.scenario.base import Frozen, LocalTime, parse_duration
 from sim.scenario.city import CitySpec, GridCity
-from sim.scenario.market import Demand, Dispatch, FleetSpec, PopulationSpec
+from sim.scenario.market import Demand, Dispatch, FleetSpec, PopulationSpec, Riders
 from sim.scenario.money import Payment, SubsidyPolicy, Tariff
 
 
@@ -30,6 +30,7 @@ class Scenario(Frozen):
     fleet: FleetSpec = FleetSpec()
     demand: Demand = Demand()
     dispatch: Dispatch = Field(default_factory=Dispatch)
+    riders: Riders = Field(default_factory=Riders)
     tariff: Tariff = Tariff()
     payment: Payment = Payment()
     policies: list[SubsidyPolicy] = Field(default_factory=list)
