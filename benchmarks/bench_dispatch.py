@@ -46,7 +46,8 @@ def world_for(drivers: int, policy: str, side: int):
                 "drivers_apps": {"app": 1.0},
             },
             "payment": {"rails": [{"id": "cash"}]},
-            "dispatch": {"policy": policy, "street": {"app_riders_share": 0.0}},
+            "dispatch": {"policy": policy},
+            "riders": {"model": "fixed", "fixed": {"street_share": 0.0}},
             "outputs": {"rides": False, "plots": False},
         }
     )

@@ -120,7 +120,12 @@ def test_static_payment_choice_matches_logit_shares(tmp_path):
         demand={"daily_requests": 40000},
         payment={
             "rails": rails,
-            "choice": {"beta_habit": 0.0, "beta_risk": 1.0},
+            "choice": {
+                "beta_habit": 0.0,
+                "beta_risk": 1.0,
+                "closed_loop": 0.0,
+                "switching_cost": 0.0,
+            },
             "riders_bound": {"alipay": 1.0, "wechat_pay": 1.0},
             "drivers_accepting": {"alipay": 1.0, "wechat_pay": 1.0},
         },

@@ -44,7 +44,10 @@ def test_five_channels_in_one_city(tmp_path):
 def test_app_rides_go_to_drivers_running_that_app():
     scn = scenario_from_dict(
         market(dispatch=None)
-        | {"dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}}}
+        | {
+            "dispatch": {"policy": "nearest"},
+            "riders": {"model": "fixed", "fixed": {"street_share": 0.0}},
+        }
     )
     world = simulate(scn, None).world
     apps = world.pop.driver_apps
@@ -60,7 +63,6 @@ def test_app_rides_go_to_drivers_running_that_app():
 def test_broadcast_gives_up_or_tips(tmp_path):
     nobody_grabs = {
         "platforms": {"didi": "broadcast", "kuaidi": "broadcast"},
-        "street": {"app_riders_share": 0.0},
         "broadcast": {"grab_base": -30.0, "on_timeout": "give_up"},
     }
     s = sim.run(market(**nobody_grabs), tmp_path / "a").summary

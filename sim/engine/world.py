@@ -19,6 +19,7 @@ from datetime import timedelta
 from itertools import count
 from pathlib import Path
 
+import numpy as np
 import simpy
 from simpy.events import Timeout
 
@@ -26,12 +27,13 @@ from sim.city.travel import City, build_city
 from sim.core.clock import call_in, events_scheduled, run_until
 from sim.core.patience import PatienceClock
 from sim.core.rng import Streams
-from sim.core.state import APP, CHANNEL_NAMES, STREET, RideStatus
+from sim.core.state import APP, CHANNEL_NAMES, PREBOOK, STREET, RideStatus
 from sim.market import riders as _built_in_riders  # noqa: F401  (they register themselves)
 from sim.market.adoption import AdoptionModel
-from sim.market.demand import OriginDestination, channels, requests
+from sim.market.demand import OriginDestination, requests
 from sim.market.dispatch.dispatcher import Dispatcher
 from sim.market.fleet import IDLE, OFF, Fleet, shift_windows
+from sim.market.hailing import Hailing
 from sim.market.population import Population
 from sim.money.cashier import Cashier
 from sim.money.ledger import Ledger
@@ -150,6 +152,10 @@ class World:
         self.adoption = AdoptionModel(self) if scenario.adoption.enabled else None
         self.days.adoption = self.adoption
         self.dispatch = Dispatcher(self)
+        self.hailing = Hailing(scenario, self.pop, self.book, self.city)
+        self.waits = self.hailing.waits
+        self.zone_of = self.city.node_cell.tolist()
+        self.linked_rail = [*self.hailing.linked, -1]  # by platform; -1: no app
         self.timeseries: list[tuple] = []
         self.cruise = self._cruise_targets() if scenario.fleet.idle == "cruise" else None
         self.cruise_token = [0] * self.fleet.n
@@ -185,10 +191,28 @@ class World:
         rng = self.streams["demand"]
         od = OriginDestination(scn.demand, self.city.xy, self.city.places)
         ids = count()
-        for chunk in requests(scn.demand, od, scn.start, self.duration, rng, self.sample):
+        hailing = self.hailing
+        scale = self.sample * hailing.model.potential_per_request
+        for chunk in requests(scn.demand, od, scn.start, self.duration, rng, scale):
             riders = self.pop.draw_riders(rng, len(chunk.t))
-            channel, platform, prebook = channels(self.pop, scn.dispatch, riders, rng)
             trips = self.city.trips(chunk.origin, chunk.destination)
+            dist, secs = trips if trips is not None else (None, None)
+            if chunk.ride_time is not None and secs is not None:
+                secs = chunk.ride_time
+            taken, platform = hailing.choose(
+                float(chunk.t[0]), riders, chunk.origin, chunk.destination, dist, secs, rng
+            )
+            self.days.potential(len(taken))
+            if not taken.all():
+                chunk = chunk.subset(taken)
+                riders, platform = riders[taken], platform[taken]
+                trips = None if trips is None else (trips[0][taken], trips[1][taken])
+            if not len(riders):
+                continue
+            channel = (platform >= 0).astype(np.int64)
+            prebook = (np.asarray(self.pop.favourite)[riders] >= 0) & (
+                rng.random(len(riders)) < scn.dispatch.prebook.probability
+            )
             n = len(chunk.t)
             if trips is None:  # no matrices: each ride is measured when matched (``measure``)
                 dist_m, fare = [None] * n, [None] * n
@@ -280,6 +304,10 @@ class World:
 
     def _abandon(self, ride: Ride) -> None:
         ride.status = ABANDONED
+        if ride.channel != PREBOOK:  # she waited this long at least
+            self.waits.observe(
+                self.zone_of[ride.origin], ride.platform + 1, self.env.now - ride.t_request
+            )
         self.stats.abandoned += 1
         self.channel_stats(ride.channel, ride.platform).abandoned += 1
         self.log.abandoned(
@@ -323,13 +351,20 @@ class World:
         ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride.ride_s
         fleet.match(d, t_pickup, t_dropoff)
         pop = self.pop
-        options = pop.rider_mask[ride.rider] & pop.driver_mask[d]
+        rider = ride.rider
+        options = pop.rider_mask[rider] & pop.driver_mask[d]
         if options == 1:  # cash is all they share: no choice, as in Chooser.choose
             ride.rail, ride.failed, checkout_s = CASH, False, self.chooser.checkout_s(CASH)
         else:
             offers = self.book.rider_offers(self._platform(ride), t_dropoff)
+            linked = self.linked_rail[ride.platform] if ride.channel == APP else -1
             ride.rail, checkout_s, ride.failed = self.chooser.choose(
-                options, offers, pop.habit[ride.rider].tolist()
+                options, offers, pop.habit[rider].tolist(), linked, pop.last_rail[rider]
+            )
+        pop.last_rail[rider] = ride.rail
+        if ride.channel != PREBOOK:  # what riders learn of waiting, by zone and channel
+            self.waits.observe(
+                self.zone_of[ride.origin], ride.platform + 1, t_pickup - ride.t_request
             )
         ride.stats = cs = self.channel_stats(ride.channel, ride.platform)
         cs.matched += 1

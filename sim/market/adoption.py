@@ -158,6 +158,7 @@ class AdoptionModel:
         pop, r, rng = self.pop, self.spec.riders, self.rng
         used = self.world.days.used
         pop.habit = habit_update(pop.habit, used, r.habit_decay)
+        pop.app_habit = habit_update(pop.app_habit, self.world.days.used_app, r.habit_decay)
         offers = self._offers(day, "rider")
         # Installs, in substeps so the daily process tracks its continuous-time limit.
         dt = 1.0 / self.spec.substeps

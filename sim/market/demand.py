@@ -27,6 +27,16 @@ class Chunk:
     patience: np.ndarray
     ride_time: np.ndarray | None
 
+    def subset(self, keep: np.ndarray) -> Chunk:
+        """The requests among these potential trips (``keep``: a bool per trip)."""
+        return Chunk(
+            self.t[keep],
+            self.origin[keep],
+            self.destination[keep],
+            self.patience[keep],
+            None if self.ride_time is None else self.ride_time[keep],
+        )
+
 
 def hour_segments(start: datetime, duration_s: float) -> Iterator[tuple[float, float, int]]:
     """(from, to, local hour) for each clock hour the run overlaps, in run seconds."""
@@ -94,25 +104,3 @@ def requests(
         patience = draw(rng, demand.patience, n)
         ride_time = draw(rng, demand.ride_time, n) if demand.ride_time else None
         yield Chunk(t, origin, dest, patience, ride_time)
-
-
-def channels(
-    pop, dispatch, riders: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Channel (street 0 / app 1), app platform (-1 for none) and whether the rider first
-    tries her favourite driver, for each request of a chunk.
-
-    A rider with apps hails with one of them at random, unless she is among the
-    ``street.app_riders_share`` who hail on the street anyway.
-    """
-    n = len(riders)
-    apps = pop.rider_apps[riders]
-    score = rng.random(apps.shape) * apps
-    street_anyway = rng.random(n) < dispatch.street.app_riders_share
-    has_app = score.max(axis=1, initial=0.0) > 0
-    platform = np.where(has_app & ~street_anyway, score.argmax(axis=1) if apps.shape[1] else 0, -1)
-    channel = (platform >= 0).astype(np.int64)
-    prebook = (np.asarray(pop.favourite)[riders] >= 0) & (
-        rng.random(n) < dispatch.prebook.probability
-    )
-    return channel, platform, prebook

@@ -69,6 +69,8 @@ class Population:
             axis=1,
         ).reshape(n_drivers, r)
         self.habit = np.zeros((n_r, r))
+        self.app_habit = np.zeros((n_r, len(self.platforms)))  # habit of hailing by app
+        self.last_rail = [-1] * n_r  # the rail of her last payment (-1: none yet)
         # Riders who keep a favourite driver (seed: regular passengers as WeChat contacts).
         share = scenario.dispatch.prebook.riders_share
         self.favourite = (

@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import Field
 
 from sim.core.logit import binary, draw, logsum, shares
+from sim.market.trips import Trips
 from sim.registry import RIDER_MODELS
 from sim.scenario.base import Frozen
 
@@ -64,6 +65,7 @@ class RiderLogit:
 
     def __init__(self, settings: LogitSettings) -> None:
         self.s = settings
+        self.potential_per_request = 1.0 / settings.take_at_reference
         self.logit_ref = math.log(settings.take_at_reference / (1 - settings.take_at_reference))
         self.per_s = settings.value_of_wait_yuan_per_min / 60.0
 
@@ -122,5 +124,47 @@ class RiderLogit:
         channel = draw(shares(v, s.mu_per_yuan), u_channel)
         return take, channel - 1
 
+    def choose(self, trips: Trips, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        n = len(trips.riders)
+        return self.decide(
+            trips.fare_yuan,
+            trips.reference_fare_yuan,
+            trips.subsidy_yuan,
+            trips.wait_s,
+            trips.installed,
+            trips.app_habit,
+            rng.random(n),
+            rng.random(n),
+        )
+
+
+class FixedSettings(Frozen):
+    """``riders.fixed``: the share of riders with an app who hail on the street anyway."""
+
+    street_share: float = Field(default=0.3, ge=0, le=1)
+
+
+class RiderFixed:
+    """Demand that ignores money and time: every potential trip is a request, and a rider
+    with apps hails through one of them at random unless she is among the
+    ``street_share`` who hail on the street anyway. For queueing checks (Erlang) and as
+    the counterfactual of a market that does not answer to money."""
+
+    Settings = FixedSettings
+    potential_per_request = 1.0
+
+    def __init__(self, settings: FixedSettings) -> None:
+        self.street_share = settings.street_share
+
+    def choose(self, trips: Trips, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        apps = trips.installed
+        n = len(apps)
+        score = rng.random(apps.shape) * apps
+        street_anyway = rng.random(n) < self.street_share
+        has_app = score.max(axis=1, initial=0.0) > 0
+        pick = score.argmax(axis=1) if apps.shape[1] else 0
+        return np.ones(n, dtype=bool), np.where(has_app & ~street_anyway, pick, -1)
+
 
 RIDER_MODELS.register("logit", RiderLogit)
+RIDER_MODELS.register("fixed", RiderFixed)

@@ -140,6 +140,26 @@ class PolicyBook:
             )
         return got
 
+    def rider_subsidy_yuan(
+        self, rail: int, platform: str, t: float, riders: np.ndarray, day: int
+    ) -> np.ndarray | None:
+        """The announced rider subsidy (yuan) each of ``riders`` would receive for a ride
+        paid on ``rail`` through ``platform`` at ``t``: the live policies whose daily cap
+        she has not used up on ``day``. None when no rider policy is live."""
+        policies = self.plan(rail, platform, t)[0]
+        if not policies:
+            return None
+        total = np.zeros(len(riders))
+        for p in policies:
+            amount = p.mean_fen() / 100.0
+            if p.cap is None or p.uses_day != day:
+                total += amount
+                continue
+            uses = p.uses
+            used = np.fromiter((uses.get(r, 0) for r in riders.tolist()), np.int64, len(riders))
+            total += amount * (used < p.cap)
+        return total
+
     def grant(self, p: ActivePolicy, user: int, t: float, day: int, fare_fen: int) -> int:
         """Fen that policy ``p`` (of the ride's ``plan``) pays ``user`` for one ride with
         this fare, caps and budgets applied (0: none)."""

@@ -44,6 +44,7 @@ class DayBook:
             for r in world.scenario.payment.rails
         ]
         self.used = np.zeros((world.pop.n_riders, n_rails), dtype=bool)
+        self.used_app = np.zeros((world.pop.n_riders, len(platforms)), dtype=bool)
         self.lottery: defaultdict[str, list[tuple[int, int, float]]] = defaultdict(list)
         self.rows: list[tuple] = []
         self.adoption = None  # set by the adoption model when the scenario has one
@@ -60,6 +61,8 @@ class DayBook:
         self.free = [0] * r
         self.free_fen = [0] * r  # refunded to the day's free-ride winners
         self.used[:] = False
+        self.potential_trips = 0
+        self.used_app[:] = False
 
     def day_of(self, t: float) -> int:
         return int((t + self.offset) // 86400)
@@ -69,11 +72,16 @@ class DayBook:
         platform the ride was hailed through, or -1."""
         self.used[rider, rail] = True
         if app >= 0:
+            self.used_app[rider, app] = True
             self.app_rides[app] += 1
             if self.linked[rail] == app:
                 self.app_paid_linked[rail] += 1
         self.rider_sub[rail] += rider_sub
         self.driver_sub[rail] += driver_sub
+
+    def potential(self, n: int) -> None:
+        """``n`` potential trips were weighed by riders (requests or not)."""
+        self.potential_trips += n
 
     def lottery_entry(self, policy, ride: int, refund: int, t: float) -> None:
         self.lottery[policy.id].append((ride, refund, t))

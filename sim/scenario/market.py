@@ -124,7 +124,6 @@ class Demand(Frozen):
 
 
 class Street(Frozen):
-    app_riders_share: Share = 0.3  # riders with an app who hail on the street anyway
     find_per_taxi_min: Pos = 0.5  # finding rate per idle taxi in the rider's zone, per min
     pickup_s: NonNeg = 20.0  # a passing taxi stops
 
