@@ -202,17 +202,19 @@ class World:
             taken, platform = hailing.choose(
                 float(chunk.t[0]), riders, chunk.origin, chunk.destination, dist, secs, rng
             )
+            # Drawn for every potential trip, so runs that differ in choices alone keep
+            # the same stream (common random numbers across policies).
+            prebook = (np.asarray(self.pop.favourite)[riders] >= 0) & (
+                rng.random(len(riders)) < scn.dispatch.prebook.probability
+            )
             self.days.potential(len(taken))
             if not taken.all():
                 chunk = chunk.subset(taken)
-                riders, platform = riders[taken], platform[taken]
+                riders, platform, prebook = riders[taken], platform[taken], prebook[taken]
                 trips = None if trips is None else (trips[0][taken], trips[1][taken])
             if not len(riders):
                 continue
             channel = (platform >= 0).astype(np.int64)
-            prebook = (np.asarray(self.pop.favourite)[riders] >= 0) & (
-                rng.random(len(riders)) < scn.dispatch.prebook.probability
-            )
             n = len(chunk.t)
             if trips is None:  # no matrices: each ride is measured when matched (``measure``)
                 dist_m, fare = [None] * n, [None] * n
