@@ -129,3 +129,39 @@ def test_paying_in_the_app_and_switching_cost_follow_the_logit():
         got = rail_shares(Chooser(payment, rng), n, **kw)[1]
         want = binary(base[1] + extra - base[0])
         assert got == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / n)), kw
+
+
+def test_drivers_choose_sets_of_apps_by_a_logit_over_sets():
+    from sim.market.drivers import choose_apps, set_utilities, subsets
+
+    n = 40_000
+    value = np.tile([1.0, 0.4], (n, 1))
+    running = np.tile([True, False], (n, 1))
+    aware = np.ones((n, 2), dtype=bool)
+    kw = {"app_cost": 0.2, "multihoming_cost": 0.5, "switching_cost": 0.3}
+    u = set_utilities(value[:1], running[:1], aware[:1], **kw)[0]
+    # by hand: {} -0.3 (a switch), {a} 0.8, {b} 0.2 - 0.3, {a, b} 1.4 - 0.4 - 0.5 - 0.3
+    assert u == pytest.approx([-0.3, 0.8, -0.1, 0.2])
+    rng = np.random.default_rng(5)
+    got = choose_apps(value, running, aware, np.ones(n, bool), rng.gumbel(size=(n, 4)), **kw)
+    codes = (got * [1, 2]).sum(axis=1)
+    counts = np.bincount(codes, minlength=4)
+    want = np.exp(u) / np.exp(u).sum() * n
+    assert stats.chisquare(counts, want).pvalue > 0.001
+    # a driver who does not know an app never runs it; one who does not revisit keeps his
+    aware[:, 1] = False
+    got = choose_apps(value, running, aware, np.zeros(n, bool), rng.gumbel(size=(n, 4)), **kw)
+    assert (got == running).all()
+    got = choose_apps(value, running, aware, np.ones(n, bool), rng.gumbel(size=(n, 4)), **kw)
+    assert not got[:, 1].any()
+    assert subsets(2).tolist() == [[False, False], [True, False], [False, True], [True, True]]
+
+
+def test_drivers_accept_offers_by_value_and_pickup():
+    from sim.market.drivers import accept_probability
+
+    assert accept_probability(0.0, 0.1, 0.2, 0.0, 0.0) == pytest.approx(0.5)
+    p = accept_probability(2.0, 0.08, 0.25, 30.0, 600.0)
+    assert p == pytest.approx(binary(2.0 + 2.4 - 2.5))
+    assert accept_probability(2.0, 0.08, 0.25, 40.0, 600.0) > p
+    assert accept_probability(2.0, 0.08, 0.25, 30.0, 900.0) < p
