@@ -40,12 +40,14 @@ def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
         },
         "fleet": {"drivers": drivers},
         "demand": {"daily_requests": requests},
-        # Every request goes through an app with nearest-idle dispatch.
+        # Every rider weighs the trip and her channels (the logit rider model), and a
+        # street far below the apps sends every request through an app, nearest-idle.
         "population": {
             "riders_apps": {"didi": 1.0, "kuaidi": 0.5},
             "drivers_apps": {"didi": 1.0, "kuaidi": 1.0},
         },
-        "dispatch": {"policy": "nearest", "street": {"app_riders_share": 0.0}},
+        "dispatch": {"policy": "nearest"},
+        "riders": {"logit": {"asc_street_yuan": -100.0}},
         "payment": {
             "riders_bound": {"alipay": 0.3, "wechat_pay": 0.2},
             "drivers_accepting": {"alipay": 0.4, "wechat_pay": 0.3},

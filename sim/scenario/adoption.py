@@ -58,6 +58,10 @@ class DriverAdoption(Frozen):
     cash_preference_sd: float = Field(default=1.0, ge=0)
     settlement_cost_per_day: float = Field(default=0.002, ge=0, le=1)  # per yuan per day
     fleet_group_size: int = Field(default=30, ge=1, le=10_000)  # the seed's WeChat groups
+    # Which apps a driver runs (sim.market.drivers): a logit over sets of the apps he knows.
+    beta_app_income: float = Field(default=0.02, ge=0, le=10)  # per yuan a day it brings
+    app_cost: float = Field(default=0.5, ge=0, le=100)  # running one app: data, attention
+    multihoming_cost: float = Field(default=1.0, ge=0, le=100)  # each app beyond the first
 
 
 class Adoption(Frozen):

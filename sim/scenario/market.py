@@ -133,6 +133,20 @@ class Prebook(Frozen):
     probability: Share = 0.5  # chance such a rider books him for a given ride
 
 
+class Accept(Frozen):
+    """``dispatch.accept``: a driver offered a ride by ``nearest`` or ``batch`` dispatch takes
+    it with probability 1 / (1 + exp(-(base + per_yuan x (fare + tip + driver subsidy) -
+    per_pickup_min x pickup minutes))); a declined offer goes to the next nearest driver,
+    up to ``max_offers`` drivers, then the request waits. The defaults take about 95% of
+    25-yuan rides five minutes away (drivers of 2013 picked their fares, but rarely refused
+    one at hand); broadcast drivers grab by the same kind of rule (``dispatch.broadcast``)."""
+
+    base: float = Field(default=3.0, ge=-50, le=50)
+    per_yuan: float = Field(default=0.05, ge=0, le=10)
+    per_pickup_min: float = Field(default=0.25, ge=0, le=10)
+    max_offers: int = Field(default=5, ge=1, le=50)
+
+
 class Dispatch(Sectioned):
     """Channels side by side: the app policy per platform, the street and prebooking.
 
@@ -146,6 +160,7 @@ class Dispatch(Sectioned):
     max_pickup_s: Pos = 1800.0
     street: Street = Street()
     prebook: Prebook = Prebook()
+    accept: Accept = Accept()
 
     @field_validator("policy")
     @classmethod
