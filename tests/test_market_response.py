@@ -140,3 +140,22 @@ def test_a_stopped_subsidy_leaves_more_mobile_payment_only_through_habit():
     without = share_after_stop([ALIPAY_5], habit=False) - share_after_stop([], habit=False)
     assert with_habit > 0.02, with_habit
     assert abs(without) < 0.01, without
+
+
+def test_drivers_who_decline_every_offer_leave_app_riders_unmatched():
+    for policy in ("nearest", "batch"):
+        refuse = {"policy": policy, "accept": {"base": -40.0}}
+        s = sim.run(two_apps(dispatch=refuse, duration="6h")).summary["dispatch"]
+        assert s["app:didi"]["matched_share"] == 0.0 and s["app:kuaidi"]["matched_share"] == 0.0
+        assert s["street"]["matched_share"] > 0.5  # the street is not dispatched: unaffected
+        take = {"policy": policy, "accept": {"base": 40.0}}
+        s = sim.run(two_apps(dispatch=take, duration="6h")).summary["dispatch"]
+        assert s["app:didi"]["matched_share"] > 0.8
+
+
+def test_far_pickups_are_declined_more():
+    few = {"drivers": 40}
+    picky = {"accept": {"base": 4.0, "per_pickup_min": 4.0}}
+    base = sim.run(two_apps(fleet=few, duration="6h")).summary["dispatch"]["app:didi"]
+    got = sim.run(two_apps(fleet=few, dispatch=picky, duration="6h")).summary["dispatch"]
+    assert got["app:didi"]["pickup_s_mean"] < 0.8 * base["pickup_s_mean"], (got, base)

@@ -7,7 +7,7 @@ from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 from simpy.events import Timeout
 
-from sim.market.dispatch.base import Matcher
+from sim.market.dispatch.base import Matcher, Offering
 from sim.registry import DISPATCH
 from sim.scenario.base import Frozen
 
@@ -33,6 +33,7 @@ class BatchMatch(Matcher):
         super().__init__(dispatcher, dispatcher.idle_app[platform])
         spec = self.world.scenario.dispatch.settings_of("batch")
         self.every_s, self.k = spec.every_s, spec.k
+        self.offering = Offering(self.world, platform)
         self.world.env.process(self._loop())
 
     def request(self, ride) -> None:
@@ -68,7 +69,8 @@ class BatchMatch(Matcher):
                 cost[r, c] = t
         drivers = list(columns)
         for r, c in zip(*linear_sum_assignment(cost), strict=True):
-            if cost[r, c] < NO_MATCH:
+            # A driver who declines leaves the ride for the next round.
+            if cost[r, c] < NO_MATCH and self.offering.accepts(rides[r], float(cost[r, c])):
                 self.dequeue(rides[r])
                 self.world.assign(rides[r], drivers[c], float(cost[r, c]))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.city.spatial import NodeIndex
-from sim.market.dispatch.base import Matcher
+from sim.market.dispatch.base import Matcher, Offering
 from sim.registry import DISPATCH
 
 
@@ -24,6 +24,7 @@ class NearestIdle(Matcher):
 
     def __init__(self, dispatcher, platform: int) -> None:
         super().__init__(dispatcher, dispatcher.idle_app[platform])
+        self.offering = Offering(self.world, platform)
 
     def waiting_index(self) -> NodeIndex:
         """Waiting riders, searched by time from a freed driver."""
@@ -31,11 +32,31 @@ class NearestIdle(Matcher):
 
     def request(self, ride) -> None:
         found = self.index.nearest(ride.origin)
+        if found is not None and not self.offering.accepts(ride, found[1]):
+            found = self._next_taker(ride, found[0])
         if found is not None:
             self.world.assign(ride, found[0], found[1])
             return
         self.enqueue(ride)
         self.world.wait(ride)
+
+    def _next_taker(self, ride, first: int) -> tuple[int, float] | None:
+        """The nearest driver who takes the ride once ``first`` has declined it, among at
+        most ``max_offers`` drivers in all; the decliners stay idle where they are."""
+        node = self.world.fleet.node
+        declined = [first]
+        self.index.remove(first, node[first])
+        found = None
+        while len(declined) < self.offering.max_offers:
+            found = self.index.nearest(ride.origin)
+            if found is None or self.offering.accepts(ride, found[1]):
+                break
+            declined.append(found[0])
+            self.index.remove(found[0], node[found[0]])
+            found = None
+        for d in declined:
+            self.index.add(d, node[d])
+        return found
 
     def take_waiting(self, d: int) -> bool:
         if not self.waiting.count:
@@ -44,6 +65,8 @@ class NearestIdle(Matcher):
         if found is None:
             return False
         ride = self.waiting_rides[found[0]]
+        if not self.offering.accepts(ride, found[1]):
+            return False  # he lets this one go and stays available
         self.dequeue(ride)
         self.world.assign(ride, d, found[1])
         return True
