@@ -159,3 +159,27 @@ def test_far_pickups_are_declined_more():
     base = sim.run(two_apps(fleet=few, duration="6h")).summary["dispatch"]["app:didi"]
     got = sim.run(two_apps(fleet=few, dispatch=picky, duration="6h")).summary["dispatch"]
     assert got["app:didi"]["pickup_s_mean"] < 0.8 * base["pickup_s_mean"], (got, base)
+
+
+def test_a_driver_subsidy_on_an_app_brings_drivers_to_run_it():
+    from sim.engine.world import simulate
+    from sim.scenario.load import scenario_from_dict
+
+    def running_didi(policies: list) -> float:
+        """Share of drivers running Didi after six days, where running both apps costs
+        so much that a driver picks one."""
+        drivers = {"install_p": 0.3, "decision_rate": 0.5, "multihoming_cost": 10.0}
+        scn = two_apps(
+            duration="6d",
+            adoption={"enabled": True, "drivers": drivers},
+            population={
+                "riders_apps": {"didi": 0.5, "kuaidi": 0.5},
+                "drivers_apps": {"didi": 0.2, "kuaidi": 0.2},
+            },
+            policies=policies,
+        )
+        world = simulate(scenario_from_dict(scn), None).world
+        return float(world.pop.driver_apps[:, world.pop.platforms.index("didi")].mean())
+
+    driver_10 = {**DIDI_10, "id": "wx_driver_10", "side": "driver"}
+    assert running_didi([driver_10]) > running_didi([]) + 0.1

@@ -392,6 +392,8 @@ class World:
         ride.stats.busy_s += now - ride.t_match
         platform = self.platforms[ride.platform] if ride.channel == APP else ""
         fare, tip, fee, rider_sub, driver_sub, lottery = self.cashier.pay(ride, now, platform)
+        if ride.channel == APP and self.adoption is not None:
+            self.adoption.app_paid(d, ride.platform, (fare + tip + driver_sub) / 100.0)
         self.log.completed(
             (
                 ride.id,

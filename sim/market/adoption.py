@@ -19,6 +19,8 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
+from sim.market.drivers import choose_apps
+
 # ---- pure rules ------------------------------------------------------------------------
 
 
@@ -124,6 +126,9 @@ class AdoptionModel:
         self.cash_pref = self.rng.normal(d.cash_preference, d.cash_preference_sd, n_d)
         self.value = np.zeros((n_d, len(self.rails)))
         self.gain = [0.0] * (n_d * len(self.rails))  # today's gain, yuan, by driver x rail
+        self.n_apps = len(pop.platforms)
+        self.app_income = [0.0] * (n_d * self.n_apps)  # yuan today, by driver x app
+        self.app_value = np.zeros((n_d, self.n_apps))  # learned daily yuan of each app
         self.settle_cost = [rl.settlement_days * d.settlement_cost_per_day for rl in self.rails]
         self.campaigns = scn.campaigns
         self.apply_campaigns(scn.start.date())
@@ -198,12 +203,13 @@ class AdoptionModel:
     def _drivers(self, day: int) -> None:
         pop, d, rng = self.pop, self.spec.drivers, self.rng
         n = pop.n_drivers
-        for k in range(len(pop.platforms)):
-            has = pop.driver_apps[:, k]
+        for k in range(len(pop.platforms)):  # who knows each app: Bass in fleet groups
+            has = pop.driver_aware[:, k]
             share = group_mean(has.astype(float), self.groups, self.n_groups)
             rate = bass_rate(d.install_p, d.install_q, share)
-            pop.driver_apps[:, k] = has | (rng.random(n) < hazard_probability(rate))
+            pop.driver_aware[:, k] = has | (rng.random(n) < hazard_probability(rate))
         offers = self._offers(day, "driver")
+        self._apps(offers)
         gain = np.array(self.gain).reshape(n, len(self.rails))
         for j, rail in enumerate(self.rails):
             if rail.id == "cash":
@@ -228,6 +234,48 @@ class AdoptionModel:
                 accepts, u + rng.logistic(size=n), rng.random(n) < d.decision_rate, d.switching_cost
             )
         self.gain = [0.0] * len(self.gain)
+
+    def app_paid(self, driver: int, platform: int, yuan: float) -> None:
+        """Book what one ride hailed through ``platform`` brought its driver."""
+        self.app_income[driver * self.n_apps + platform] += yuan
+
+    def _apps(self, offers: list[float]) -> None:
+        """Which apps each driver runs tomorrow (``sim.market.drivers``): what each app
+        brought him today (or his group, while he does not run it) and the driver subsidy
+        announced on its rails."""
+        pop, d, rng = self.pop, self.spec.drivers, self.rng
+        n, k = pop.n_drivers, self.n_apps
+        if not k or not n:
+            return
+        income = np.array(self.app_income).reshape(n, k)
+        running = pop.driver_apps
+        for a in range(k):
+            heard = group_mean(income[:, a], self.groups, self.n_groups, weights=running[:, a])
+            observed = np.where(running[:, a], income[:, a], heard)
+            self.app_value[:, a] = learn(self.app_value[:, a], observed, d.learning_rate)
+        offer = np.array(
+            [
+                max(
+                    (offers[j] for j in range(len(self.rails)) if self.rails[j].platform == p),
+                    default=0.0,
+                )
+                for p in pop.platforms
+            ]
+        )
+        value = d.beta_app_income * self.app_value + d.beta_offer * offer[None, :]
+        revisit = rng.random(n) < d.decision_rate
+        gumbel = rng.gumbel(size=(n, 1 << k))
+        pop.driver_apps[:] = choose_apps(
+            value,
+            running,
+            pop.driver_aware,
+            revisit,
+            gumbel,
+            d.app_cost,
+            d.multihoming_cost,
+            d.switching_cost,
+        )
+        self.app_income = [0.0] * (n * k)
 
     def apply_campaigns(self, when) -> None:
         """One-off pushes dated ``when``: bind cards or install an app for ``count`` riders."""

@@ -49,7 +49,8 @@ class Population:
         self.driver_apps = _columns(
             [rng.random(n_drivers) < pop.drivers_apps.get(p, 0.0) for p in self.platforms],
             n_drivers,
-        )
+        )  # the apps each driver runs today
+        self.driver_aware = self.driver_apps.copy()  # the apps he knows (has installed)
         bound = scenario.payment.riders_bound
         accepting = scenario.payment.drivers_accepting
         self.bound = np.stack(
