@@ -55,7 +55,7 @@ def world_for(drivers: int, policy: str, side: int):
 
 
 def measure(drivers: int, policy: str, args) -> float:
-    from sim.engine.world import Ride
+    from sim.core.ride import Ride
 
     w = world_for(drivers, policy, args.side)
     rng = np.random.default_rng(args.seed)

@@ -52,7 +52,9 @@ def default_out(scenario: Scenario, overrides: list[str] | None = None) -> Path:
 
 
 def resolve(
-    scenario: Scenario | str | Path, seed: int | None = None, overrides: list[str] | None = None
+    scenario: Scenario | str | Path | dict[str, Any],
+    seed: int | None = None,
+    overrides: list[str] | None = None,
 ) -> tuple[Scenario, str | None]:
     """A validated scenario from a file, a mapping or a model, with seed and overrides."""
     if isinstance(scenario, str | Path):
@@ -90,8 +92,12 @@ def run(
     target, and ``SelfCheckError`` when the run breaks one of its invariants.
     """
     scn, source = resolve(scenario, seed, overrides)
-    temp = None if out else Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-"))
-    target = Path(out) if out else temp / "run"
+    temp: Path | None = None
+    if out:
+        target = Path(out)
+    else:
+        temp = Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-"))
+        target = temp / "run"
     try:
         results = _run(scn, source, target, force, progress)
     except BaseException:
@@ -109,15 +115,16 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress:
     staging = io.staging_dir(target)
     try:
         outcome = simulate(scn, staging, progress=progress, city=city)
-        verify(outcome.world)
+        w = outcome.world
+        verify(w.ledger, w.book, w.stats, w.cashier.paid_by_rail)
         summary = summarize(outcome)
-        io.write_tables(outcome.world, staging)
+        io.write_tables(staging, w.timeseries, w.days.rows, w.ledger)
         io.write_json(staging / "summary.json", summary)
         io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
         if scn.outputs.plots:
             from sim.report.plots import write_plots
 
-            write_plots(outcome.world, staging / "plots")
+            write_plots(staging / "plots", scn, w.days.rows, w.timeseries)
         io.commit(staging, target)
     except BaseException:
         io.discard(staging)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import count
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -26,22 +26,27 @@ from simpy.events import Timeout
 from sim.city.travel import City, build_city
 from sim.core.clock import call_in, events_scheduled, run_until
 from sim.core.patience import PatienceClock
+from sim.core.ride import Ride
 from sim.core.rng import Streams
-from sim.core.state import APP, CHANNEL_NAMES, PREBOOK, STREET, RideStatus
+from sim.core.state import APP, PREBOOK, STREET, RideStatus
+from sim.engine.arrivals import cruise_targets, request_stream
 from sim.market import riders as _built_in_riders  # noqa: F401  (they register themselves)
 from sim.market.adoption import AdoptionModel
-from sim.market.demand import OriginDestination, requests
 from sim.market.dispatch.dispatcher import Dispatcher
 from sim.market.fleet import IDLE, OFF, Fleet, shift_windows
 from sim.market.hailing import Hailing
 from sim.market.population import Population
 from sim.money.cashier import Cashier
 from sim.money.ledger import Ledger
-from sim.money.rails import CASH, Chooser, fare_fen, fares_fen
+from sim.money.rails import CASH, Chooser, fare_fen
 from sim.money.subsidies import PolicyBook
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
+from sim.records.tables import Row, abandoned_row, completed_row, open_row, timeseries_row
 from sim.scenario.spec import Scenario
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 WAITING, MATCHED, COMPLETED, ABANDONED = (
     RideStatus.WAITING,
@@ -51,72 +56,23 @@ WAITING, MATCHED, COMPLETED, ABANDONED = (
 )
 
 
-class Ride:
-    """A request in flight; dropped as soon as its row is written."""
-
-    __slots__ = (
-        "channel",
-        "deadhead_m",
-        "dest",
-        "dist_m",
-        "driver",
-        "failed",
-        "fare",
-        "finding",
-        "id",
-        "origin",
-        "patience",
-        "platform",
-        "prebook",
-        "radius",
-        "rail",
-        "ride_s",
-        "rider",
-        "round",
-        "stats",
-        "status",
-        "t_dropoff",
-        "t_match",
-        "t_pickup",
-        "t_request",
-        "tip_fen",
-    )
-
-    def __init__(
-        self,
-        rid: int,
-        t: float,
-        rider: int,
-        channel: int,
-        platform: int,
-        prebook: bool,
-        origin: int,
-        dest: int,
-        patience: float,
-        dist_m: float | None,
-        ride_s: float | None,
-        fare: int | None,
-    ) -> None:
-        self.id = rid
-        self.rider = rider
-        self.channel = channel
-        self.platform = platform
-        self.prebook = prebook
-        self.origin = origin
-        self.dest = dest
-        self.t_request = t
-        self.patience = patience
-        self.dist_m = dist_m
-        self.ride_s = ride_s
-        self.fare = fare
-        self.status = WAITING
-        self.driver = -1
-        self.tip_fen = 0
-        self.finding = False  # a street find is scheduled for her
-
-
 class World:
-    """The state of one run and the callbacks that move it."""
+    """The state of one run and the callbacks that move it.
+
+    Its parts are built in named phases, in this order; each phase uses only what the
+    ones before it made, and no part is handed the world itself:
+
+    1. ``_build_market``: random substreams, the clock, the city, the fleet, the riders
+       and drivers;
+    2. ``_build_money``: the rail chooser, the subsidy book, the ledger, the cashier;
+    3. ``_build_riders``: what riders know (learned waits, expected subsidies) and the
+       rider model that turns potential trips into requests;
+    4. ``_build_records``: statistics per channel, the ride log (holding rows for the
+       day's lottery when there is one), the day book;
+    5. ``_build_adoption``: the daily adoption model, if the scenario has one;
+    6. ``_build_dispatch``: the dispatcher and its matchers, which reach the engine only
+       through ``sim.market.dispatch.base.Engine`` (this class implements it).
+    """
 
     def __init__(
         self,
@@ -126,57 +82,90 @@ class World:
         progress: bool = False,
     ) -> None:
         self.scenario = scenario
-        self.streams = Streams(scenario.seed)
-        self.env = simpy.Environment()
-        self.city = city or build_city(scenario.city)
         self.duration = scenario.duration_s
         self.sample = scenario.population.sample
-        fleet_spec = scenario.fleet.model_copy(
-            update={"drivers": max(1, round(scenario.fleet.drivers * self.sample))}
-        )
-        self.fleet = Fleet(fleet_spec, self.city.n, self.streams["fleet"])
-        self.pop = Population(scenario, self.fleet.n, self.streams["population"])
-        self.platforms = self.pop.platforms
-        self.rails = [r.id for r in scenario.payment.rails]
-        self.channel_names = ["street", *(f"app:{p}" for p in self.platforms), "prebook"]
-        self.channels = [ChannelStats(n) for n in self.channel_names]
-        self.chooser = Chooser(scenario.payment, self.streams["payment"])
-        self.book = PolicyBook(
-            scenario.policies, scenario.start, self.rails, self.streams["policy"], self.sample
-        )
-        self.ledger = Ledger(keep_journal=scenario.outputs.ledger == "full")
-        self.stats = Stats()
-        self.log = RideLog(out_dir / "rides.csv" if out_dir and scenario.outputs.rides else None)
-        self.days = DayBook(self)
-        self.cashier = Cashier(self)
-        self.adoption = AdoptionModel(self) if scenario.adoption.enabled else None
-        self.days.adoption = self.adoption
-        self.dispatch = Dispatcher(self)
-        self.hailing = Hailing(scenario, self.pop, self.book, self.city)
-        self.waits = self.hailing.waits
-        self.zone_of = self.city.node_cell.tolist()
-        self.linked_rail = [*self.hailing.linked, -1]  # by platform; -1: no app
-        self.timeseries: list[tuple] = []
-        self.cruise = self._cruise_targets() if scenario.fleet.idle == "cruise" else None
-        self.cruise_token = [0] * self.fleet.n
+        self.progress = progress
+        self._build_market(city)
+        self._build_money()
+        self._build_riders()
+        self._build_records(out_dir)
+        self._build_adoption()
+        self._build_dispatch()
+        self.timeseries: list[Row] = []
         self.in_flight: dict[int, Ride] = {}
         self.patience = PatienceClock(self.env, self._patience_over)
         self.boarding = scenario.demand.boarding_s
-        self.tariff = scenario.tariff
-        self.progress = progress
 
-    def _cruise_targets(self):
-        """Draws of cruising targets from the demand's origin distribution, a block at a time."""
-        od = OriginDestination(self.scenario.demand, self.city.xy, self.city.places)
-        rng = self.streams["fleet.cruise"]
-        buf: list[int] = []
+    def _build_market(self, city: City | None) -> None:
+        scn = self.scenario
+        self.streams = Streams(scn.seed)
+        self.env = simpy.Environment()
+        self.city = city or build_city(scn.city)
+        fleet_spec = scn.fleet.model_copy(
+            update={"drivers": max(1, round(scn.fleet.drivers * self.sample))}
+        )
+        self.fleet = Fleet(fleet_spec, self.city.n, self.streams["fleet"])
+        self.pop = Population(scn, self.fleet.n, self.streams["population"])
+        self.platforms = self.pop.platforms
+        self.cruise = (
+            cruise_targets(scn.demand, self.city, self.streams["fleet.cruise"])
+            if scn.fleet.idle == "cruise"
+            else None
+        )
+        self.cruise_token = [0] * self.fleet.n
 
-        def next_target() -> int:
-            if not buf:
-                buf.extend(od.origins(rng, 4096).tolist()[::-1])
-            return buf.pop()
+    def _build_money(self) -> None:
+        scn = self.scenario
+        self.rails = [r.id for r in scn.payment.rails]
+        self.tariff = scn.tariff
+        self.chooser = Chooser(scn.payment, self.streams["payment"])
+        self.book = PolicyBook(
+            scn.policies, scn.start, self.rails, self.streams["policy"], self.sample
+        )
+        self.ledger = Ledger(keep_journal=scn.outputs.ledger == "full")
+        self.cashier = Cashier(scn.payment.rails, self.ledger, self.book)
 
-        return next_target
+    def _build_riders(self) -> None:
+        """What riders know and how they choose (after money: they weigh subsidies)."""
+        self.hailing = Hailing(self.scenario, self.pop, self.book, self.city)
+        self.waits = self.hailing.waits
+        self.zone_of = self.city.node_cell.tolist()
+        self.linked_rail = [*self.hailing.linked, -1]  # by platform; -1: no app
+
+    def _build_records(self, out_dir: Path | None) -> None:
+        scn = self.scenario
+        self.channel_names = ["street", *(f"app:{p}" for p in self.platforms), "prebook"]
+        self.channels = [ChannelStats(n) for n in self.channel_names]
+        self.stats = Stats()
+        self.log = RideLog(
+            out_dir / "rides.csv" if out_dir and scn.outputs.rides else None,
+            hold=bool(self.book.lotteries),  # rows wait for the day's lottery draw
+        )
+        self.days = DayBook(
+            scn.start, scn.payment.rails, self.platforms, self.pop.n_riders, self.sample
+        )
+
+    def _build_adoption(self) -> None:
+        scn = self.scenario
+        self.adoption = (
+            AdoptionModel(
+                scn.adoption,
+                scn.payment.rails,
+                scn.campaigns,
+                scn.start,
+                self.sample,
+                self.pop,
+                self.book,
+                self.streams["adoption"],
+                int(self.streams["social"].integers(2**31)),
+            )
+            if scn.adoption.enabled
+            else None
+        )
+
+    def _build_dispatch(self) -> None:
+        scn = self.scenario
+        self.dispatch = Dispatcher(self, scn.dispatch, self.pop, scn.payment.rails)
 
     def channel_stats(self, channel: int, platform: int = -1) -> ChannelStats:
         if channel == APP:
@@ -184,67 +173,9 @@ class World:
         return self.channels[0 if channel == STREET else len(self.channels) - 1]
 
     # --- processes -----------------------------------------------------------------
-    def _requests(self) -> Iterator[tuple[float, Ride]]:
-        """(time, ride) of every request in time order, drawn an hour's chunk at a time;
-        rides are numbered in that order."""
-        scn = self.scenario
-        rng = self.streams["demand"]
-        od = OriginDestination(scn.demand, self.city.xy, self.city.places)
-        ids = count()
-        hailing = self.hailing
-        scale = self.sample * hailing.model.potential_per_request
-        for chunk in requests(scn.demand, od, scn.start, self.duration, rng, scale):
-            riders = self.pop.draw_riders(rng, len(chunk.t))
-            trips = self.city.trips(chunk.origin, chunk.destination)
-            dist, secs = trips if trips is not None else (None, None)
-            if chunk.ride_time is not None and secs is not None:
-                secs = chunk.ride_time
-            taken, platform = hailing.choose(
-                float(chunk.t[0]), riders, chunk.origin, chunk.destination, dist, secs, rng
-            )
-            # Drawn for every potential trip, so runs that differ in choices alone keep
-            # the same stream (common random numbers across policies).
-            prebook = (np.asarray(self.pop.favourite)[riders] >= 0) & (
-                rng.random(len(riders)) < scn.dispatch.prebook.probability
-            )
-            self.days.potential(len(taken))
-            if not taken.all():
-                chunk = chunk.subset(taken)
-                riders, platform, prebook = riders[taken], platform[taken], prebook[taken]
-                trips = None if trips is None else (trips[0][taken], trips[1][taken])
-            if not len(riders):
-                continue
-            channel = (platform >= 0).astype(np.int64)
-            n = len(chunk.t)
-            if trips is None:  # no matrices: each ride is measured when matched (``measure``)
-                dist_m, fare = [None] * n, [None] * n
-                ride_s = chunk.ride_time.tolist() if chunk.ride_time is not None else [None] * n
-            else:
-                dist, secs = trips
-                if chunk.ride_time is not None:  # the scenario's own trip times
-                    secs = chunk.ride_time
-                dist_m, ride_s = dist.tolist(), secs.tolist()
-                fare = fares_fen(dist, secs, self.tariff)
-            t = chunk.t.tolist()
-            rides = map(
-                Ride,
-                ids,
-                t,
-                riders.tolist(),
-                channel.tolist(),
-                platform.tolist(),
-                prebook.tolist(),
-                chunk.origin.tolist(),
-                chunk.destination.tolist(),
-                chunk.patience.tolist(),
-                dist_m,
-                ride_s,
-                fare,
-            )
-            # Every list has the chunk's length; strict would draw one id past the end.
-            yield from zip(t, rides, strict=False)
-
-    def shift(self, index: int, windows: list[tuple[float, float]]):
+    def shift(
+        self, index: int, windows: list[tuple[float, float]]
+    ) -> Generator[Timeout, object, None]:
         env = self.env
         members = self.fleet.members(index)
         fleet = self.fleet
@@ -266,7 +197,7 @@ class World:
                 elif fleet.state[d] != OFF:
                     fleet.off_after_ride[d] = True
 
-    def sampler(self, every_s: float):
+    def sampler(self, every_s: float) -> Generator[Timeout, object, None]:
         env = self.env
         start = self.scenario.start
         bar = _progress_bar(self.duration) if self.progress else None
@@ -274,7 +205,7 @@ class World:
             counts = self.fleet.states_at(env.now).tolist()
             stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
             self.timeseries.append(
-                (round(float(env.now), 3), stamp, *counts, self.dispatch.n_waiting)
+                timeseries_row(round(float(env.now), 3), stamp, counts, self.dispatch.n_waiting)
             )
             if bar is not None:
                 bar.update(min(env.now, self.duration) - bar.n)
@@ -312,29 +243,23 @@ class World:
             )
         self.stats.abandoned += 1
         self.channel_stats(ride.channel, ride.platform).abandoned += 1
-        self.log.abandoned(
-            (
-                ride.id,
-                ride.rider,
-                CHANNEL_NAMES[ride.channel],
-                self._platform(ride),
-                ride.t_request,
-                self.env.now,
-                "abandoned",
-                ride.origin,
-                ride.dest,
-                ride.tip_fen,
-            )
-        )
+        self.log.abandoned(abandoned_row(ride, self.env.now, self._platform(ride)))
 
-    def measure(self, ride: Ride) -> None:
+    def measure(self, ride: Ride) -> int:
         """Fill in a ride's trip metres, seconds and fare where its request chunk had no
-        matrix to gather them from."""
-        if ride.fare is None:
-            ride.dist_m = self.city.dist_m(ride.origin, ride.dest)
-            if ride.ride_s is None:
-                ride.ride_s = self.city.time_s(ride.origin, ride.dest)
-            ride.fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
+        matrix to gather them from; its fare (fen)."""
+        fare = ride.fare
+        if fare is None:
+            dist_m = ride.dist_m = self.city.dist_m(ride.origin, ride.dest)
+            ride_s = ride.ride_s
+            if ride_s is None:
+                ride_s = ride.ride_s = self.city.time_s(ride.origin, ride.dest)
+            fare = ride.fare = fare_fen(dist_m, ride_s, self.tariff)
+        return fare
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The run's random substream ``name``."""
+        return self.streams[name]
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
@@ -345,12 +270,14 @@ class World:
             self.dispatch.take(d)
         if ride.fare is None:
             self.measure(ride)
+        ride_s = ride.ride_s
+        assert ride_s is not None  # measured above
         ride.status = MATCHED
         ride.driver = d
         ride.t_match = now
         ride.t_pickup = t_pickup = now + pickup_s
         ride.deadhead_m = self.city.dist_m(fleet.node[d], ride.origin)
-        ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride.ride_s
+        ride.t_dropoff = t_dropoff = t_pickup + self.boarding + ride_s
         fleet.match(d, t_pickup, t_dropoff)
         pop = self.pop
         rider = ride.rider
@@ -390,37 +317,30 @@ class World:
         st.pickup.append(ride.t_pickup - ride.t_match)
         st.busy.append(now - ride.t_match)
         ride.stats.busy_s += now - ride.t_match
-        platform = self.platforms[ride.platform] if ride.channel == APP else ""
-        fare, tip, fee, rider_sub, driver_sub, lottery = self.cashier.pay(ride, now, platform)
-        if ride.channel == APP and self.adoption is not None:
-            self.adoption.app_paid(d, ride.platform, (fare + tip + driver_sub) / 100.0)
+        # The cashier books the money and says what it booked; the engine tells the rest.
+        fare = ride.fare
+        assert fare is not None  # measured when matched
+        rail = ride.rail
+        if ride.channel == APP:
+            app = ride.platform
+            platform = self.platforms[app]
+        else:
+            app, platform = -1, ""
+        fare, tip, fee, rider_sub, driver_sub, lotteries, refund = self.cashier.pay(
+            ride, fare, now, self.days.day_of(now), platform
+        )
+        self.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
+        if rail != CASH and self.adoption is not None:
+            self.adoption.ride_paid(d, rail, fare, fee, driver_sub)
+        if lotteries:
+            self.days.lottery_entries(lotteries, ride.id, refund, now)
+        if app >= 0 and self.adoption is not None:
+            self.adoption.app_paid(d, app, (fare + tip + driver_sub) / 100.0)
         self.log.completed(
-            (
-                ride.id,
-                ride.rider,
-                d,
-                CHANNEL_NAMES[ride.channel],
-                platform,
-                ride.t_request,
-                ride.t_match,
-                ride.t_pickup,
-                ride.t_dropoff,
-                now,
-                "completed",
-                ride.origin,
-                ride.dest,
-                ride.dist_m,
-                fare,
-                self.rails[ride.rail],
-                int(ride.failed),
-                tip,
-                fee,
-                rider_sub,
-                driver_sub,
-                ride.deadhead_m,
-                0,
+            completed_row(
+                ride, now, platform, self.rails[rail], fare, tip, fee, rider_sub, driver_sub
             ),
-            lottery,
+            bool(lotteries),
         )
         if fleet.finish(d):
             self._idle(d)
@@ -450,19 +370,61 @@ class World:
 
     # --- the run -------------------------------------------------------------------------
     def run(self) -> None:
-        env = self.env
+        env, scn = self.env, self.scenario
         for i, sh in enumerate(self.fleet.shifts):
             windows = shift_windows(sh.start_hour, sh.hours, self.scenario.start, self.duration)
             env.process(self.shift(i, windows))
         env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
-        env.process(self.days.clock())
+        env.process(self.day_clock())
         with _fewer_collections():
             self.stats.requests = run_until(
-                self.env, self.duration, self._requests(), self.dispatch.request
+                self.env,
+                self.duration,
+                request_stream(
+                    scn, self.city, self.pop, self.hailing, self.days, self.streams["demand"]
+                ),
+                self.dispatch.request,
             )
-        self.days.close(self.duration)
+        last = self.days.day_of(max(self.duration - 1e-9, 0.0))
+        self.end_of_day(last, self.duration, settle=False)  # the last day, not settled
         self._close_open_rides()
         self.log.close()
+
+    # --- the day clock -------------------------------------------------------------------
+    def day_clock(self) -> Generator[Timeout, object, None]:
+        """At each local midnight inside the run: close the day and settle what is due."""
+        env = self.env
+        day = 0
+        while True:
+            midnight = self.days.midnight(day)
+            if midnight >= self.duration:
+                return
+            yield Timeout(env, midnight - env.now)
+            self.end_of_day(day, env.now, settle=True)
+            for sample in (
+                *self.stats.durations(),
+                *(d for c in self.channels for d in c.durations()),
+            ):
+                sample.compact()  # fold the day's durations (see ``sim.core.samples``)
+            day += 1
+
+    def end_of_day(self, day: int, t: float, settle: bool) -> None:
+        """Draw the lotteries (refund and mark their winners), write the rides held for
+        them, settle what is due, write the day's rows, update adoption."""
+        days, log = self.days, self.log
+        for policy, ride_id, refund in days.draw_lotteries(day, self.book, self.streams["lottery"]):
+            self.cashier.free_ride(policy, policy.rail, ride_id, refund, t, day)
+            log.mark_free(ride_id)
+        log.flush()
+        if settle:
+            self.ledger.settle(t, day + 1)
+        unsettled = self.ledger.unsettled_by_account()
+        pending = [unsettled.get(a, 0) for a in self.cashier.acc_pending]
+        days.write_rows(day, self.cashier.paid_by_rail, self.pop, pending)
+        if self.adoption is not None:
+            self.adoption.end_of_day(day, days.used, days.used_app)
+            self.dispatch.refresh_apps()
+        days.reset()
 
     def _close_open_rides(self) -> None:
         """Rides still waiting or riding at the end are written with status ``open``."""
@@ -473,34 +435,7 @@ class World:
             matched = ride.status == MATCHED
             if not matched:  # matched rides are already counted as matched
                 self.channel_stats(ride.channel, ride.platform).open += 1
-            self.log.add(
-                [
-                    ride.id,
-                    ride.rider,
-                    ride.driver if matched else None,
-                    CHANNEL_NAMES[ride.channel],
-                    self._platform(ride),
-                    ride.t_request,
-                    ride.t_match if matched else None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "open",
-                    ride.origin,
-                    ride.dest,
-                    None,
-                    None,
-                    None,
-                    None,
-                    ride.tip_fen,
-                    None,
-                    None,
-                    None,
-                    ride.deadhead_m if matched else None,
-                    None,
-                ]
-            )
+            self.log.add(open_row(ride, self._platform(ride), matched))
         self.stats.open = len(open_rides)
 
 
@@ -521,7 +456,7 @@ def _fewer_collections(gen0_threshold: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _progress_bar(total: float):
+def _progress_bar(total: float) -> tqdm:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="sim-s", unit_scale=True, leave=False, mininterval=0.5)

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,61 +23,22 @@ from typing import Any
 import numpy as np
 
 from sim.errors import BadInput, OutputExists
-from sim.records.daybook import DAILY_COLUMNS
-from sim.records.ridelog import RIDE_COLUMNS, TIMESERIES_COLUMNS
-
-LIBRARIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml", "tqdm")
-LEDGER_DAILY_COLUMNS = ("day", "account", "rail", "policy", "entry", "amount_fen")
-LEDGER_COLUMNS = (
-    "t",
-    "ride_id",
-    "entry",
-    "from_account",
-    "from_rail",
-    "from_policy",
-    "to_account",
-    "to_rail",
-    "to_policy",
-    "amount_fen",
+from sim.money.ledger import Ledger
+from sim.records.tables import (
+    DAILY,
+    LEDGER,
+    LEDGER_DAILY,
+    TABLES,
+    TIMESERIES,
+    Row,
+    ledger_daily_row,
+    ledger_row,
 )
 
-
-def _schema(
-    columns: tuple[str, ...], ints: str = "", ints_or_blank: str = "", texts: str = ""
-) -> dict[str, str]:
-    """Kind of every column: ``int`` (never blank), ``int?`` (integer or blank), ``str``,
-    else ``float`` (blank allowed)."""
-    kinds = {
-        **dict.fromkeys(ints.split(), "int"),
-        **dict.fromkeys(ints_or_blank.split(), "int?"),
-        **dict.fromkeys(texts.split(), "str"),
-    }
-    if not set(kinds) <= set(columns):
-        raise ValueError(f"not columns of the table: {sorted(set(kinds) - set(columns))}")
-    return {c: kinds.get(c, "float") for c in columns}
-
-
-# The column types of the tables a run writes, so they do not depend on what a run's data
-# happen to hold (a column that is blank in one run is still a number column in another).
-SCHEMAS: dict[str, dict[str, str]] = {
-    "rides": _schema(
-        RIDE_COLUMNS,
-        "ride_id rider_id origin destination tip_fen",
-        "driver_id fare_fen payment_failed fee_fen rider_subsidy_fen driver_subsidy_fen free_ride",
-        "channel platform status rail",
-    ),
-    "daily": _schema(DAILY_COLUMNS, "day rides_paid free_rides", "", "date rail"),
-    "timeseries": _schema(TIMESERIES_COLUMNS, " ".join(TIMESERIES_COLUMNS[2:]), "", "time"),
-    "ledger_daily": _schema(
-        LEDGER_DAILY_COLUMNS, "day amount_fen", "", "account rail policy entry"
-    ),
-    "ledger": _schema(
-        LEDGER_COLUMNS,
-        "ride_id amount_fen",
-        "",
-        "entry from_account from_rail from_policy to_account to_rail to_policy",
-    ),
-}
+LIBRARIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "pyyaml", "tqdm")
+# The column kinds of every table a run writes (``sim.records.tables``), so their types do
+# not depend on what a run's data happen to hold.
+SCHEMAS: dict[str, dict[str, str]] = {name: t.kinds for name, t in TABLES.items()}
 
 
 PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
@@ -172,7 +133,9 @@ def write_json(path: Path, data: Any) -> None:
     )
 
 
-def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows) -> None:
+def write_csv(
+    path: Path, columns: tuple[str, ...] | list[str], rows: Iterable[Sequence[object]]
+) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(columns)
@@ -181,7 +144,7 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows) -> None:
 
 def manifest(scenario, wall_s: float, source: str | None = None) -> dict[str, Any]:
     """Everything needed to reproduce a run: resolved scenario, seed, versions, commit."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for lib in LIBRARIES:
         try:
             versions[lib] = metadata.version(lib)
@@ -219,19 +182,23 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def write_tables(world, staging: Path) -> None:
+def write_tables(staging: Path, timeseries: list[Row], daily: list[Row], ledger: Ledger) -> None:
     """Every table of a finished run except rides.csv, which was streamed during it."""
-    write_csv(staging / "timeseries.csv", TIMESERIES_COLUMNS, world.timeseries)
-    write_csv(staging / "daily.csv", DAILY_COLUMNS, world.days.rows)
-    write_csv(staging / "ledger_daily.csv", LEDGER_DAILY_COLUMNS, world.ledger.daily_rows())
-    if world.ledger.journal is not None:
-        acc = world.ledger.accounts
+    write_csv(staging / "timeseries.csv", TIMESERIES.columns, timeseries)
+    write_csv(staging / "daily.csv", DAILY.columns, daily)
+    write_csv(
+        staging / "ledger_daily.csv",
+        LEDGER_DAILY.columns,
+        (ledger_daily_row(*flow) for flow in ledger.daily_flows()),
+    )
+    if ledger.journal is not None:
+        acc = ledger.accounts
         write_csv(
             staging / "ledger.csv",
-            LEDGER_COLUMNS,
+            LEDGER.columns,
             (
-                (round(t, 3), ride, kind, *acc[a], *acc[b], fen)
-                for t, ride, kind, a, b, fen in world.ledger.journal
+                ledger_row(t, ride, kind, acc[a], acc[b], fen)
+                for t, ride, kind, a, b, fen in ledger.journal
             ),
         )
 

@@ -13,13 +13,18 @@ inside fleet groups, and a noisy daily accept/drop decision.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 import networkx as nx
 import numpy as np
 from scipy import sparse
 
 from sim.market.drivers import choose_apps
+from sim.market.population import Population
+from sim.money.subsidies import PolicyBook
+from sim.scenario.adoption import Adoption, Campaign
+from sim.scenario.money import Rail
 
 # ---- pure rules ------------------------------------------------------------------------
 
@@ -100,23 +105,39 @@ def contact_matrix(
 
 
 class AdoptionModel:
-    """Applies the rules to a run's population at the end of every day."""
+    """Applies the rules to a run's population at the end of every day.
 
-    def __init__(self, world) -> None:
-        scn = world.scenario
-        self.world = world
-        self.spec = scn.adoption
-        self.pop = world.pop
-        self.rng = world.streams["adoption"]
-        self.rails = scn.payment.rails
-        pop = self.pop
+    It is told each mobile ride's money (``ride_paid``) and, at the end of a day, which
+    riders used which rail (``end_of_day``); it reads the subsidies on offer from ``book``.
+    """
+
+    def __init__(
+        self,
+        spec: Adoption,
+        rails: Sequence[Rail],
+        campaigns: Sequence[Campaign],
+        start: datetime,
+        sample: float,
+        pop: Population,
+        book: PolicyBook,
+        rng: np.random.Generator,
+        social_seed: int,
+    ) -> None:
+        self.spec = spec
+        self.pop = pop
+        self.book = book
+        self.rng = rng
+        self.rails = list(rails)
+        self.start = start
+        self.offset = start.hour * 3600 + start.minute * 60 + start.second
+        self.sample = sample
         r = self.spec.riders
         self.contacts = contact_matrix(
             r.contacts.kind,
             pop.n_riders,
             r.contacts.degree,
             r.contacts.rewire,
-            int(world.streams["social"].integers(2**31)),
+            social_seed,
         )
         d = self.spec.drivers
         n_d = pop.n_drivers
@@ -130,8 +151,8 @@ class AdoptionModel:
         self.app_income = [0.0] * (n_d * self.n_apps)  # yuan today, by driver x app
         self.app_value = np.zeros((n_d, self.n_apps))  # learned daily yuan of each app
         self.settle_cost = [rl.settlement_days * d.settlement_cost_per_day for rl in self.rails]
-        self.campaigns = scn.campaigns
-        self.apply_campaigns(scn.start.date())
+        self.campaigns = list(campaigns)
+        self.apply_campaigns(start.date())
         pop.refresh_masks()
 
     def ride_paid(
@@ -144,14 +165,15 @@ class AdoptionModel:
 
     def _offers(self, day: int, side: str) -> list[float]:
         """Subsidy per ride announced for tomorrow noon on each rail (yuan)."""
-        w = self.world
-        noon = (day + 1) * 86400 - w.days.offset + 12 * 3600
-        return [w.book.offer_yuan(j, None, noon, side) for j in range(len(self.rails))]
+        noon = (day + 1) * 86400 - self.offset + 12 * 3600
+        return [self.book.offer_yuan(j, None, noon, side) for j in range(len(self.rails))]
 
-    def end_of_day(self, day: int) -> None:
-        self._riders(day)
+    def end_of_day(self, day: int, used: np.ndarray, used_app: np.ndarray) -> None:
+        """The daily update after ``day``; ``used[rider, rail]`` says who paid with what,
+        ``used_app[rider, platform]`` who hailed through which app."""
+        self._riders(day, used, used_app)
         self._drivers(day)
-        self.apply_campaigns(self.world.scenario.start.date() + timedelta(days=day + 1))
+        self.apply_campaigns(self.start.date() + timedelta(days=day + 1))
         self.pop.refresh_masks()
 
     def _contact_share(self, adopted: np.ndarray) -> np.ndarray | float:
@@ -159,11 +181,10 @@ class AdoptionModel:
             return float(adopted.mean())
         return self.contacts @ adopted.astype(float)
 
-    def _riders(self, day: int) -> None:
+    def _riders(self, day: int, used: np.ndarray, used_app: np.ndarray) -> None:
         pop, r, rng = self.pop, self.spec.riders, self.rng
-        used = self.world.days.used
         pop.habit = habit_update(pop.habit, used, r.habit_decay)
-        pop.app_habit = habit_update(pop.app_habit, self.world.days.used_app, r.habit_decay)
+        pop.app_habit = habit_update(pop.app_habit, used_app, r.habit_decay)
         offers = self._offers(day, "rider")
         # Installs, in substeps so the daily process tracks its continuous-time limit.
         dt = 1.0 / self.spec.substeps
@@ -277,17 +298,17 @@ class AdoptionModel:
         )
         self.app_income = [0.0] * (n * k)
 
-    def apply_campaigns(self, when) -> None:
+    def apply_campaigns(self, when: date) -> None:
         """One-off pushes dated ``when``: bind cards or install an app for ``count`` riders."""
-        pop, sample = self.pop, self.world.sample
+        pop, sample = self.pop, self.sample
         for c in self.campaigns:
             if c.date != when:
                 continue
             if c.kind == "bind_cards":
-                j = [rl.id for rl in self.rails].index(c.rail)
+                j = [rl.id for rl in self.rails].index(str(c.rail))  # validated: a rail
                 target = pop.bound[:, j]
             else:
-                j = pop.platforms.index(c.platform)
+                j = pop.platforms.index(str(c.platform))  # validated: a platform
                 target = pop.rider_apps[:, j]
             free = np.flatnonzero(~target)
             k = min(len(free), int(round(c.count * sample)))

@@ -30,6 +30,11 @@ def _columns(cols: list[np.ndarray], n: int) -> np.ndarray:
 class Population:
     """The run's riders and drivers (already scaled by ``population.sample``)."""
 
+    # Bit masks per person (see ``refresh_masks``), lists for the hot loop's reads.
+    rider_mask: list[int]  # rails each rider has bound
+    driver_mask: list[int]  # rails each driver accepts
+    driver_app_mask: list[int]  # apps each driver runs
+
     def __init__(self, scenario: Scenario, n_drivers: int, rng: np.random.Generator) -> None:
         pop = scenario.population
         rails = scenario.payment.rails

@@ -7,53 +7,65 @@ delay (seed: Alipay T+0, WeChat Pay T+3); driver subsidies after the policy's de
 
 from __future__ import annotations
 
-from sim.core.state import APP
-from sim.money import ledger as L
-from sim.money.rails import CASH
+from collections.abc import Sequence
+from typing import NamedTuple
 
-Receipt = tuple[int, int, int, int, int, bool]
-"""fare, tip, fee, rider subsidy, driver subsidy (fen) and whether it entered a lottery."""
+from sim.core.ride import Ride
+from sim.money import ledger as L
+from sim.money.ledger import Ledger
+from sim.money.rails import CASH
+from sim.money.subsidies import ActivePolicy, PolicyBook
+from sim.scenario.money import Rail
+
+NO_LOTTERY: tuple[ActivePolicy, ...] = ()
+
+
+class Receipt(NamedTuple):
+    """What one payment booked (fen), and the lotteries the ride enters: the engine
+    forwards it to the ride log, the day book and the adoption model."""
+
+    fare: int
+    tip: int
+    fee: int
+    rider_sub: int
+    driver_sub: int
+    lotteries: Sequence[ActivePolicy]  # empty, or the lotteries it enters with ``refund``
+    refund: int  # what a lottery win gives back: the fare less her subsidies
 
 
 class Cashier:
-    """Posts each completed ride's money and tells the day book and adoption model."""
+    """Posts each completed ride's money to the ledger and says what it booked."""
 
-    def __init__(self, world) -> None:
-        self.world = world
-        scn = world.scenario
-        self.fee_rate = [r.fee_rate for r in scn.payment.rails]
-        self.settle_days = [r.settlement_days for r in scn.payment.rails]
-        led = self.ledger = world.ledger
-        rails = world.rails
-        self.acc_rider = [led.account(L.RIDER, r) for r in rails]
-        self.acc_driver = [led.account(L.DRIVER, r) for r in rails]
-        self.acc_pending = [led.account(L.DRIVER_PENDING, r) for r in rails]
-        self.acc_fee = [led.account(L.FEE, r) for r in rails]
-        self.acc_policy = {
-            p.id: led.account(L.SUBSIDY, p.spec.rail, p.id) for p in world.book.policies
-        }
-        n = len(rails)
+    def __init__(self, rails: Sequence[Rail], ledger: Ledger, book: PolicyBook) -> None:
+        self.fee_rate = [r.fee_rate for r in rails]
+        self.settle_days = [r.settlement_days for r in rails]
+        self.ledger = led = ledger
+        self.book = book
+        names = [r.id for r in rails]
+        self.acc_rider = [led.account(L.RIDER, r) for r in names]
+        self.acc_driver = [led.account(L.DRIVER, r) for r in names]
+        self.acc_pending = [led.account(L.DRIVER_PENDING, r) for r in names]
+        self.acc_fee = [led.account(L.FEE, r) for r in names]
+        self.acc_policy = {p.id: led.account(L.SUBSIDY, p.spec.rail, p.id) for p in book.policies}
+        n = len(names)
         self.paid_by_rail = [0] * n
         self.fare_by_rail = [0] * n
         self.failed = 0
 
-    def pay(self, ride, now: float, platform: str) -> Receipt:
-        w = self.world
-        fare = ride.fare
+    def pay(self, ride: Ride, fare: int, now: float, day: int, platform: str) -> Receipt:
+        """Book ``ride``'s payment of ``fare`` at ``now`` (on ``day``); ``platform`` is the
+        app it was hailed through, or ""."""
         tip = ride.tip_fen
         rail = ride.rail
-        day = w.days.day_of(now)
         post = self.ledger.post
         self.paid_by_rail[rail] += 1
         self.fare_by_rail[rail] += fare
         self.failed += ride.failed
-        app = ride.platform if ride.channel == APP else -1
         if rail == CASH:
             post(now, day, "fare", self.acc_rider[CASH], self.acc_driver[CASH], fare, ride.id)
             if tip:
                 post(now, day, "tip", self.acc_rider[CASH], self.acc_driver[CASH], tip, ride.id)
-            w.days.paid(ride.rider, CASH, 0, 0, app)
-            return fare, tip, 0, 0, 0, False
+            return Receipt(fare, tip, 0, 0, 0, NO_LOTTERY, 0)
         fee = int(fare * self.fee_rate[rail] + 0.5)
         rider_acc = self.acc_rider[rail]
         delay = self.settle_days[rail]
@@ -62,9 +74,8 @@ class Cashier:
             post(now, day, "fee", rider_acc, self.acc_fee[rail], fee, ride.id)
         if tip:
             self._to_driver(now, day, "tip", rider_acc, rail, tip, delay, ride.id)
-        book = w.book
+        book = self.book
         rider_sub = driver_sub = 0
-        lottery = False
         riders, drivers, lotteries = book.plan(rail, platform, now)
         for p in riders:
             fen = book.grant(p, ride.rider, now, day, fare)
@@ -85,15 +96,9 @@ class Cashier:
                     ride.id,
                 )
                 driver_sub += fen
-        if w.adoption is not None:
-            w.adoption.ride_paid(ride.driver, rail, fare, fee, driver_sub)
         refund = fare - rider_sub  # a free ride waives what she paid for the fare
-        for p in lotteries:
-            if refund > 0:
-                w.days.lottery_entry(p, ride.id, refund, now)
-                lottery = True
-        w.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
-        return fare, tip, fee, rider_sub, driver_sub, lottery
+        entered = lotteries if refund > 0 else NO_LOTTERY
+        return Receipt(fare, tip, fee, rider_sub, driver_sub, entered, refund)
 
     def _to_driver(
         self,
@@ -115,7 +120,9 @@ class Cashier:
             self.ledger.post(now, day, kind, src, pending, fen, ride)
             self.ledger.defer(day + delay_days, pending, self.acc_driver[rail], fen)
 
-    def free_ride(self, policy, rail: int, ride_id: int, refund: int, t: float, day: int) -> None:
+    def free_ride(
+        self, policy: ActivePolicy, rail: int, ride_id: int, refund: int, t: float, day: int
+    ) -> None:
         """Refund a lottery winner what she paid for the fare (after her subsidies on that
         ride) from the policy's budget: the ride costs her nothing, and earns her nothing."""
         self.ledger.post(

@@ -165,11 +165,10 @@ class Ledger:
                 f"pending accounts hold {sum(pend)} fen but {self.unsettled()} fen are due"
             )
 
-    def daily_rows(self) -> Iterator[tuple[int, str, str, str, str, int]]:
-        """(day, account kind, rail, policy, entry kind, net fen) sorted for output."""
+    def daily_flows(self) -> Iterator[tuple[int, tuple[str, str, str], str, int]]:
+        """(day, account, entry kind, net fen), each nonzero flow, sorted for output."""
         for (day, acc, kind), fen in sorted(
             self.daily.items(), key=lambda kv: (kv[0][0], self.accounts[kv[0][1]], kv[0][2])
         ):
             if fen:
-                k, rail, policy = self.accounts[acc]
-                yield day, k, rail, policy, kind, fen
+                yield day, self.accounts[acc], kind, fen

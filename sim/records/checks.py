@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sim.errors import SelfCheckError
+from sim.errors import LedgerError, PolicyError, SelfCheckError
+from sim.money.ledger import Ledger
+from sim.money.subsidies import PolicyBook
+from sim.records.ridelog import Stats
 
 
-def verify(world) -> None:
-    """Ledger balanced, policies within bounds, every ride accounted for, times in order."""
-    from sim.errors import LedgerError, PolicyError
-
+def verify(ledger: Ledger, book: PolicyBook, stats: Stats, paid_by_rail: list[int]) -> None:
+    """Ledger balanced, policies within bounds, every ride accounted for, times in order;
+    ``paid_by_rail`` counts the payments the cashier took."""
     try:
-        world.ledger.check()
-        world.book.check()
+        ledger.check()
+        book.check()
     except (LedgerError, PolicyError) as exc:
         raise SelfCheckError(str(exc)) from None
-    st = world.stats
+    st = stats
     ended = st.completed + st.abandoned + st.open
     if st.requests != ended:
         raise SelfCheckError(
@@ -32,6 +34,6 @@ def verify(world) -> None:
     low = st.wait.minimum()
     if low is not None and low < 0:
         raise SelfCheckError("a ride was picked up before it was requested")
-    paid = sum(world.cashier.paid_by_rail)
+    paid = sum(paid_by_rail)
     if paid != st.completed:
         raise SelfCheckError(f"{st.completed} rides completed but {paid} were paid")

@@ -1,60 +1,61 @@
-"""The day clock: at each local midnight draw the lotteries, settle what is due, write the
-day's row per rail and let the population update its adoption state.
+"""The day book: per-day counters of payments, subsidies and lottery entries, the day's
+lottery draw and its rows of ``daily.csv``.
+
+It is told what happened (``paid``, ``lottery_entries``) and asked for what it holds
+(``draw_lotteries``, ``write_rows``); the engine's day clock decides when (see
+``sim.engine.world``), so the book calls nothing back.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
 import numpy as np
-from simpy.events import Timeout
 
-DAILY_COLUMNS = (
-    "day",
-    "date",
-    "rail",
-    "riders_installed_share",
-    "riders_bound_share",
-    "riders_active_share",
-    "drivers_accepting_share",
-    "rides_paid",
-    "ride_share",
-    "subsidy_rider_yuan",
-    "subsidy_driver_yuan",
-    "free_rides",
-    "free_ride_yuan",
-    "unsettled_yuan",
-    "linked_app_ride_share",
-)
+from sim.market.population import Population
+from sim.money.subsidies import ActivePolicy, PolicyBook
+from sim.records.tables import DAILY, Row, daily_row
+from sim.scenario.money import Rail
+
+DAILY_COLUMNS = DAILY.columns
+
+Entry = tuple[int, int, float]  # ride id, refund (fen), time paid
+Win = tuple[ActivePolicy, int, int]  # lottery, ride id, refund (fen)
 
 
 class DayBook:
-    """Per-day counters and the end-of-day routine of a run."""
+    """Per-day counters of a run and its ``daily.csv`` rows."""
 
-    def __init__(self, world) -> None:
-        self.world = world
-        start = world.scenario.start
+    def __init__(
+        self,
+        start: datetime,
+        rails: Sequence[Rail],
+        platforms: Sequence[str],
+        n_riders: int,
+        sample: float,
+    ) -> None:
         self.start = start
         self.offset = start.hour * 3600 + start.minute * 60 + start.second
-        n_rails = len(world.rails)
-        self.n_rails = n_rails
-        platforms = world.pop.platforms
+        self.rails = list(rails)
+        self.n_rails = n_rails = len(rails)
+        self.n_platforms = len(platforms)
+        self.sample = sample
         self.linked = [
-            platforms.index(r.platform) if r.platform in platforms else -1
-            for r in world.scenario.payment.rails
+            platforms.index(r.platform) if r.platform in platforms else -1 for r in rails
         ]
-        self.used = np.zeros((world.pop.n_riders, n_rails), dtype=bool)
-        self.used_app = np.zeros((world.pop.n_riders, len(platforms)), dtype=bool)
-        self.lottery: defaultdict[str, list[tuple[int, int, float]]] = defaultdict(list)
-        self.rows: list[tuple] = []
-        self.adoption = None  # set by the adoption model when the scenario has one
-        self._reset()
-        world.log.hold = bool(world.book.lotteries)
+        self.used = np.zeros((n_riders, n_rails), dtype=bool)
+        self.used_app = np.zeros((n_riders, self.n_platforms), dtype=bool)
+        self.lottery: defaultdict[str, list[Entry]] = defaultdict(list)
+        self.rows: list[Row] = []
+        self._last_paid = [0] * n_rails
+        self.reset()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Start a new day's counters."""
         r = self.n_rails
-        self.rides = [0] * r
-        self.app_rides = [0] * len(self.world.platforms)  # completed via each app
+        self.app_rides = [0] * self.n_platforms  # completed via each app
         self.app_paid_linked = [0] * r  # of those, paid with the app's own rail
         self.rider_sub = [0] * r
         self.driver_sub = [0] * r
@@ -66,6 +67,10 @@ class DayBook:
 
     def day_of(self, t: float) -> int:
         return int((t + self.offset) // 86400)
+
+    def midnight(self, day: int) -> float:
+        """Run seconds at the end of ``day`` (local midnight)."""
+        return (day + 1) * 86400 - self.offset
 
     def paid(self, rider: int, rail: int, rider_sub: int, driver_sub: int, app: int = -1) -> None:
         """A payment completed on ``rail`` with these subsidies (fen); ``app`` is the
@@ -79,100 +84,69 @@ class DayBook:
         self.rider_sub[rail] += rider_sub
         self.driver_sub[rail] += driver_sub
 
-    def potential(self, n: int) -> None:
-        """``n`` potential trips were weighed by riders (requests or not)."""
+    def potential(self, t: float, n: int) -> None:
+        """``n`` potential trips were weighed by riders at ``t`` (requests or not)."""
         self.potential_trips += n
 
-    def lottery_entry(self, policy, ride: int, refund: int, t: float) -> None:
-        self.lottery[policy.id].append((ride, refund, t))
+    def lottery_entries(
+        self, lotteries: Iterable[ActivePolicy], ride: int, refund: int, t: float
+    ) -> None:
+        """A paid ride enters each of these lotteries with what a win would refund."""
+        for p in lotteries:
+            self.lottery[p.id].append((ride, refund, t))
 
-    def clock(self):
-        env = self.world.env
-        day = 0
-        while True:
-            midnight = (day + 1) * 86400 - self.offset
-            if midnight >= self.world.duration:
-                return
-            yield Timeout(env, midnight - env.now)
-            self.end_of_day(day, env.now, settle=True)
-            self._compact_samples()
-            day += 1
-
-    def _compact_samples(self) -> None:
-        """Fold the day's durations into their histograms once they are many (see
-        ``sim.core.samples``); the last day's stay exact, as folding them would save nothing."""
-        w = self.world
-        for sample in (*w.stats.durations(), *(d for c in w.channels for d in c.durations())):
-            sample.compact()
-
-    def close(self, t_end: float) -> None:
-        """The run ended mid-day (or at midnight): close that last day without settling."""
-        last = self.day_of(max(t_end - 1e-9, 0.0))
-        self.end_of_day(last, t_end, settle=False)
-
-    def end_of_day(self, day: int, t: float, settle: bool) -> None:
-        w = self.world
-        self._draw_lotteries(day, t)
-        w.log.flush()
-        if settle:
-            w.ledger.settle(t, day + 1)
-        self._write_rows(day)
-        if self.adoption is not None:
-            self.adoption.end_of_day(day)
-            w.dispatch.refresh_apps()
-        self._reset()
-        self._last_paid = list(w.cashier.paid_by_rail)
-
-    def _draw_lotteries(self, day: int, t: float) -> None:
-        w = self.world
-        rng = w.streams["lottery"]
-        won: set[int] = set()  # a ride is made free once, whichever lottery draws it first
-        for p in w.book.lotteries:
+    def draw_lotteries(self, day: int, book: PolicyBook, rng: np.random.Generator) -> list[Win]:
+        """The day's free rides, lottery by lottery; a ride is made free once, whichever
+        lottery draws it first. The caller refunds them and marks their rows."""
+        won: set[int] = set()
+        wins: list[Win] = []
+        for p in book.lotteries:
             entries = [e for e in self.lottery.pop(p.id, []) if e[0] not in won]
-            for ride, refund in w.book.draw_free_rides(p, day, entries, rng):
+            for ride, refund in book.draw_free_rides(p, day, entries, rng):
                 won.add(ride)
-                w.cashier.free_ride(p, p.rail, ride, refund, t, day)
-                w.log.mark_free(ride)
+                wins.append((p, ride, refund))
                 self.free[p.rail] += 1
                 self.free_fen[p.rail] += refund
         self.lottery.clear()
+        return wins
 
-    def _write_rows(self, day: int) -> None:
-        w = self.world
-        pop = w.pop
-        scale = 1.0 / w.sample
-        prev = getattr(self, "_last_paid", [0] * self.n_rails)
-        paid = [a - b for a, b in zip(w.cashier.paid_by_rail, prev, strict=True)]
+    def write_rows(
+        self, day: int, paid_by_rail: list[int], pop: Population, unsettled_fen: list[int]
+    ) -> None:
+        """The day's row per rail: ``paid_by_rail`` counts payments since the run began,
+        ``unsettled_fen`` what each rail still owes drivers."""
+        scale = 1.0 / self.sample
+        paid = [a - b for a, b in zip(paid_by_rail, self._last_paid, strict=True)]
+        self._last_paid = list(paid_by_rail)
         total = sum(paid)
-        date = self.start.date().toordinal() + day
-        date_s = type(self.start.date()).fromordinal(date).isoformat()
+        date_s = date.fromordinal(self.start.date().toordinal() + day).isoformat()
         active = self.used.sum(axis=0)
         bound = pop.bound.mean(axis=0)
         accepts = pop.accepts.mean(axis=0)
-        unsettled = w.ledger.unsettled_by_account()
-        for j, rail in enumerate(w.rails):
-            platform = w.scenario.payment.rails[j].platform
-            if platform is None:
+        for j, rail in enumerate(self.rails):
+            if rail.platform is None:
                 installed = 1.0
             else:
-                installed = float(pop.rider_apps[:, pop.platforms.index(platform)].mean())
+                installed = float(pop.rider_apps[:, pop.platforms.index(rail.platform)].mean())
             self.rows.append(
-                (
-                    day,
-                    date_s,
-                    rail,
-                    round(installed, 6),
-                    round(float(bound[j]), 6),
-                    round(float(active[j]) / pop.n_riders, 6),
-                    round(float(accepts[j]), 6),
-                    int(round(paid[j] * scale)),
-                    round(paid[j] / total, 6) if total else 0.0,
-                    round(self.rider_sub[j] * scale / 100, 2),
-                    round(self.driver_sub[j] * scale / 100, 2),
-                    int(round(self.free[j] * scale)),
-                    round(self.free_fen[j] * scale / 100, 2),
-                    round(unsettled.get(w.cashier.acc_pending[j], 0) * scale / 100, 2),
-                    _ratio(self.app_paid_linked[j], self.app_rides[self.linked[j]])
+                daily_row(
+                    day=day,
+                    date=date_s,
+                    rail=rail.id,
+                    riders_installed_share=round(installed, 6),
+                    riders_bound_share=round(float(bound[j]), 6),
+                    riders_active_share=round(float(active[j]) / pop.n_riders, 6),
+                    drivers_accepting_share=round(float(accepts[j]), 6),
+                    rides_paid=int(round(paid[j] * scale)),
+                    ride_share=round(paid[j] / total, 6) if total else 0.0,
+                    subsidy_rider_yuan=round(self.rider_sub[j] * scale / 100, 2),
+                    subsidy_driver_yuan=round(self.driver_sub[j] * scale / 100, 2),
+                    free_rides=int(round(self.free[j] * scale)),
+                    free_ride_yuan=round(self.free_fen[j] * scale / 100, 2),
+                    unsettled_yuan=round(unsettled_fen[j] * scale / 100, 2),
+                    linked_app_ride_share=_ratio(
+                        self.app_paid_linked[j], self.app_rides[self.linked[j]]
+                    )
                     if self.linked[j] >= 0
                     else "",
                 )

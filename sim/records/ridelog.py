@@ -12,35 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.core.samples import Durations
-from sim.core.state import DriverState
+from sim.records.tables import ABANDONED_FIELDS, COMPLETED_FIELDS, RIDES, TIMESERIES, Row
 
-RIDE_COLUMNS = (
-    "ride_id",
-    "rider_id",
-    "driver_id",
-    "channel",
-    "platform",
-    "t_request",
-    "t_match",
-    "t_pickup",
-    "t_dropoff",
-    "t_paid",
-    "t_abandon",
-    "status",
-    "origin",
-    "destination",
-    "distance_m",
-    "fare_fen",
-    "rail",
-    "payment_failed",
-    "tip_fen",
-    "fee_fen",
-    "rider_subsidy_fen",
-    "driver_subsidy_fen",
-    "deadhead_m",
-    "free_ride",
-)
-TIMESERIES_COLUMNS = ("t", "time", *(s.name.lower() for s in DriverState), "waiting_riders")
+RIDE_COLUMNS = RIDES.columns
+TIMESERIES_COLUMNS = TIMESERIES.columns
 
 
 TIME_COLUMNS = frozenset({"t_request", "t_match", "t_pickup", "t_dropoff", "t_paid", "t_abandon"})
@@ -54,21 +29,6 @@ def _field_format(column: str) -> str:
     return "%.0f" if column in METRE_COLUMNS else "%s"
 
 
-COMPLETED_BLANK = frozenset({"t_abandon"})
-ABANDONED_FIELDS = (
-    "ride_id",
-    "rider_id",
-    "channel",
-    "platform",
-    "t_request",
-    "t_abandon",
-    "status",
-    "origin",
-    "destination",
-    "tip_fen",
-)
-
-
 class RideLog:
     """Ride rows, formatted as they come and written to ``path`` in chunks (or dropped
     when ``path`` is None).
@@ -78,22 +38,22 @@ class RideLog:
     Other rows (rides still open at the end) go through ``add`` with None for blanks.
     """
 
-    def __init__(self, path: Path | None, chunk: int = 50_000) -> None:
+    def __init__(self, path: Path | None, chunk: int = 50_000, hold: bool = False) -> None:
         self.lines: list[str] = []
         self.chunk = chunk
-        self.hold = False  # keep rows until the day's lottery has marked its winners
+        self.hold = hold  # keep rows until the day's lottery has marked its winners
         self.path = path
         self._file = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
         if self._file:
             self._file.write(",".join(RIDE_COLUMNS) + "\n")
-        self._completed = _template([c in COMPLETED_BLANK for c in RIDE_COLUMNS])
+        self._completed = _template([c not in COMPLETED_FIELDS for c in RIDE_COLUMNS])
         self._abandoned = _template([c not in ABANDONED_FIELDS for c in RIDE_COLUMNS])
-        self._lottery: dict[int, int] = {}  # ride id -> its line, while held
+        self._lottery: dict[object, int] = {}  # ride id -> its line, while held
         self.written = 0
 
-    def completed(self, fields: tuple, lottery: bool = False) -> None:
-        """A completed ride: every column but t_abandon, in order; free_ride last, 0 (the
-        lottery's ``mark_free`` relies on it)."""
+    def completed(self, fields: Row, lottery: bool = False) -> None:
+        """A completed ride's ``completed_row`` (free_ride last, 0: the lottery's
+        ``mark_free`` relies on it)."""
         if self._file is not None:
             lines = self.lines
             if lottery:
@@ -102,13 +62,13 @@ class RideLog:
             if len(lines) >= self.chunk and not self.hold:
                 self.flush()
 
-    def abandoned(self, fields: tuple) -> None:
-        """An abandoned ride: the columns of ``ABANDONED_FIELDS``, in order."""
+    def abandoned(self, fields: Row) -> None:
+        """An abandoned ride's ``abandoned_row``."""
         if self._file is not None:
             self._append(self._abandoned % fields)
 
     def add(self, row: list[Any]) -> None:
-        """Any row: every column in order, None where blank."""
+        """Any row (``open_row``): every column in order, None where blank."""
         if self._file is not None:
             present = tuple(v for v in row if v is not None)
             self._append(_template([v is None for v in row]) % present)

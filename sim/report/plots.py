@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim.records.daybook import DAILY_COLUMNS
-from sim.records.ridelog import TIMESERIES_COLUMNS
+from sim.records.tables import DAILY, TIMESERIES, Row
+from sim.scenario.spec import Scenario
+
+DAILY_COLUMNS, TIMESERIES_COLUMNS = DAILY.columns, TIMESERIES.columns
 
 RAIL_COLOURS = {"cash": "0.45", "alipay": "#1677ff", "wechat_pay": "#07c160"}
 
 
-def write_plots(world, folder: Path) -> None:
+def write_plots(folder: Path, scenario: Scenario, daily: list[Row], timeseries: list[Row]) -> None:
+    """The run's figures from its daily and timeseries rows."""
     folder.mkdir(parents=True, exist_ok=True)
-    adoption_figure(world.days.rows, world.scenario).savefig(folder / "adoption.png", dpi=110)
-    fleet_figure(world.timeseries).savefig(folder / "fleet.png", dpi=110)
+    adoption_figure(daily, scenario).savefig(folder / "adoption.png", dpi=110)
+    fleet_figure(timeseries).savefig(folder / "fleet.png", dpi=110)
 
 
-def adoption_figure(rows: list[tuple], scenario):
+def adoption_figure(rows: Sequence[Sequence[Any]], scenario: Scenario) -> Figure:
     """Riders' and drivers' adoption of each mobile rail by day, subsidy windows shaded."""
     col = {c: i for i, c in enumerate(DAILY_COLUMNS)}
     rails = [r.id for r in scenario.payment.rails if r.id != "cash"]
@@ -54,7 +59,7 @@ def adoption_figure(rows: list[tuple], scenario):
     return fig
 
 
-def fleet_figure(timeseries: list[tuple]):
+def fleet_figure(timeseries: Sequence[Sequence[Any]]) -> Figure:
     """Drivers by state and riders waiting, over simulated time."""
     col = {c: i for i, c in enumerate(TIMESERIES_COLUMNS)}
     hours = [r[col["t"]] / 3600 for r in timeseries]

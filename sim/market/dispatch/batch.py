@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import Field
 from scipy.optimize import linear_sum_assignment
 from simpy.events import Timeout
 
-from sim.market.dispatch.base import Matcher, Offering
+from sim.city.spatial import CellIndex
+from sim.core.ride import Ride
+from sim.market.dispatch.base import Engine, Matcher
 from sim.registry import DISPATCH
 from sim.scenario.base import Frozen
+
+if TYPE_CHECKING:
+    from sim.market.dispatch.dispatcher import Dispatcher
 
 NO_MATCH = 1e9
 
@@ -29,27 +37,35 @@ class BatchMatch(Matcher):
     Settings = BatchSettings
     own_clock = True
 
-    def __init__(self, dispatcher, platform: int) -> None:
-        super().__init__(dispatcher, dispatcher.idle_app[platform])
-        spec = self.world.scenario.dispatch.settings_of("batch")
-        self.every_s, self.k = spec.every_s, spec.k
-        self.offering = Offering(self.world, platform)
-        self.world.env.process(self._loop())
+    index: CellIndex
 
-    def request(self, ride) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        platform: int,
+        settings: BatchSettings,
+        max_pickup_s: float,
+    ) -> None:
+        super().__init__(engine, dispatcher.idle_app[platform], max_pickup_s)
+        self.every_s, self.k = settings.every_s, settings.k
+        self.offering = dispatcher.offering(platform)
+        engine.env.process(self._loop())
+
+    def request(self, ride: Ride) -> None:
         self.enqueue(ride)
-        self.world.wait(ride)
+        self.engine.wait(ride)
 
-    def _loop(self):
+    def _loop(self) -> Generator[Timeout, object, None]:
         while True:
-            yield Timeout(self.world.env, self.every_s)
+            yield Timeout(self.engine.env, self.every_s)
             if self.waiting_rides and self.index.count:
                 self._match()
 
     def _match(self) -> None:
         rides = list(self.waiting_rides.values())
         columns: dict[int, int] = {}
-        rows = []
+        rows: list[list[tuple[int, float]]] = []
         for ride in rides:
             keys, nodes = self.index.near(ride.origin, enough=self.k)
             times = self.city.times_to(ride.origin)[nodes].astype(float)
@@ -72,7 +88,7 @@ class BatchMatch(Matcher):
             # A driver who declines leaves the ride for the next round.
             if cost[r, c] < NO_MATCH and self.offering.accepts(rides[r], float(cost[r, c])):
                 self.dequeue(rides[r])
-                self.world.assign(rides[r], drivers[c], float(cost[r, c]))
+                self.engine.assign(rides[r], drivers[c], float(cost[r, c]))
 
 
 DISPATCH.register("batch", BatchMatch)

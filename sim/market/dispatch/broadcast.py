@@ -3,17 +3,22 @@ first to grab it wins."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
 
+from sim.city.spatial import CellIndex
 from sim.core.clock import call_in
+from sim.core.ride import Ride
 from sim.core.state import APP
-from sim.market.dispatch.base import WAITING, Matcher
+from sim.market.dispatch.base import WAITING, Engine, Matcher
 from sim.market.fleet import IDLE
 from sim.registry import DISPATCH
 from sim.scenario.base import Frozen, Pos
+
+if TYPE_CHECKING:
+    from sim.market.dispatch.dispatcher import Dispatcher
 
 PUSH_CAP = 32  # drivers one broadcast round reaches at most (the nearest ones)
 
@@ -47,35 +52,45 @@ class BroadcastRace(Matcher):
     Settings = BroadcastSettings
     own_clock = True
 
-    def __init__(self, dispatcher, platform: int) -> None:
-        super().__init__(dispatcher, dispatcher.idle_app[platform])
-        w = self.world
-        self.spec = w.scenario.dispatch.settings_of("broadcast")
+    index: CellIndex
+
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        platform: int,
+        settings: BroadcastSettings,
+        max_pickup_s: float,
+    ) -> None:
+        super().__init__(engine, dispatcher.idle_app[platform], max_pickup_s)
+        self.dispatcher = dispatcher
+        self.spec = settings
         self.platform = platform
         self.name = dispatcher.platforms[platform]
-        self.rails = [j for j, r in enumerate(w.scenario.payment.rails) if r.platform == self.name]
-        self.rng = w.streams[f"dispatch.broadcast.{self.name}"]
-        self.stats = w.channel_stats(APP, platform)
+        self.rails = [j for j, r in enumerate(dispatcher.rails) if r.platform == self.name]
+        self.rng = engine.stream(f"dispatch.broadcast.{self.name}")
+        self.stats = engine.channel_stats(APP, platform)
         self.stats.broadcast = True  # its summary reports the grab race, pushes or none
 
-    def request(self, ride) -> None:
+    def request(self, ride: Ride) -> None:
         ride.radius = self.spec.radius_s
         ride.round = 0
         self.waiting_rides[ride.id] = ride
-        self.world.wait(ride)
+        self.engine.wait(ride)
         if ride.status == WAITING:
             self._push(ride)
 
-    def dequeue(self, ride) -> bool:
+    def dequeue(self, ride: Ride) -> bool:
         return self.waiting_rides.pop(ride.id, None) is not None
 
-    def _value_yuan(self, ride) -> float:
-        w, t = self.world, self.world.env.now
-        offer = max((w.book.offer_yuan(j, self.name, t, "driver") for j in self.rails), default=0.0)
-        w.measure(ride)
-        return ride.fare / 100 + ride.tip_fen / 100 + offer
+    def _value_yuan(self, ride: Ride) -> float:
+        e = self.engine
+        t = e.env.now
+        offer = max((e.book.offer_yuan(j, self.name, t, "driver") for j in self.rails), default=0.0)
+        fare = e.measure(ride)
+        return fare / 100 + ride.tip_fen / 100 + offer
 
-    def _push(self, ride) -> None:
+    def _push(self, ride: Ride) -> None:
         """One round: the nearest ``PUSH_CAP`` drivers within the radius each may grab."""
         spec = self.spec
         keys, nodes = self.index.near(ride.origin, enough=PUSH_CAP)
@@ -100,32 +115,32 @@ class BroadcastRace(Matcher):
             self.stats.reached += len(reach)
         self.stats.pushes += 1
         self.stats.grabs += len(grabbers)
-        env = self.world.env
+        env = self.engine.env
         wait = grabbers[0][0] if grabbers else spec.timeout_s
         call_in(env, wait, self._grabbed, (ride, ride.round, grabbers))
 
-    def _grabbed(self, round_of: tuple) -> None:
+    def _grabbed(self, round_of: tuple[Ride, int, list[tuple[float, int]] | None]) -> None:
         ride, round_, grabbers = round_of
         if ride.status != WAITING or ride.round != round_:
             return
-        fleet, disp = self.world.fleet, self.dispatcher
+        fleet, disp = self.engine.fleet, self.dispatcher
         for _, d in grabbers or ():
             if fleet.state[d] == IDLE and disp.in_index[d] and self.platform in disp.apps_of[d]:
                 self.dequeue(ride)
-                self.world.assign(ride, d, self.city.time_s(fleet.node[d], ride.origin))
+                self.engine.assign(ride, d, self.city.time_s(fleet.node[d], ride.origin))
                 return
         left = self.spec.timeout_s - grabbers[0][0] if grabbers else 0.0
         if left > 0:  # every grabber was taken meanwhile: the round runs to its timeout
-            call_in(self.world.env, left, self._grabbed, (ride, round_, None))
+            call_in(self.engine.env, left, self._grabbed, (ride, round_, None))
         else:
             self._escalate(ride)
 
-    def _escalate(self, ride) -> None:
+    def _escalate(self, ride: Ride) -> None:
         spec = self.spec
         ride.round += 1
         if spec.on_timeout == "give_up" or ride.round >= spec.max_rounds:
             self.dequeue(ride)
-            self.world.give_up(ride)
+            self.engine.give_up(ride)
             return
         if spec.on_timeout == "widen":
             ride.radius *= spec.widen_factor

@@ -6,42 +6,72 @@ policy registered in ``sim.registry.DISPATCH``, which also says what index of id
 it searches: nodes in order of road time for nearest-idle, rings of spatial cells for the
 others. Either way a
 search's cost grows with the empty places it passes, not with the fleet.
+
+A policy is built as ``Policy(engine, dispatcher, platform, settings, max_pickup_s)``:
+the engine seam (``sim.market.dispatch.base.Engine``), this dispatcher (its idle indices,
+``in_index``, ``apps_of``, ``platforms``, ``rails``), the platform's index, the policy's
+own validated settings (None when it has none) and the pickup limit.
 """
 
 from __future__ import annotations
 
-from sim.city.spatial import CellIndex
+from collections.abc import Sequence
+
+from sim.city.spatial import CellIndex, NodeIndex
+from sim.core.ride import Ride
 from sim.core.state import APP
 
 # The built-in app policies register themselves in DISPATCH when imported.
 from sim.market.dispatch import batch, broadcast, nearest  # noqa: F401
+from sim.market.dispatch.base import Engine, Matcher, Offering
 from sim.market.dispatch.prebook import PrebookFavourite
 from sim.market.dispatch.street import StreetHail
+from sim.market.population import Population
 from sim.registry import DISPATCH
+from sim.scenario.market import Dispatch
+from sim.scenario.money import Rail
 
 
 class Dispatcher:
     """Idle-driver indices plus one matcher per channel; the engine talks only to this."""
 
-    def __init__(self, world) -> None:
-        self.world = world
-        city = world.city
-        spec = world.scenario.dispatch
-        self.platforms = world.pop.platforms
-        policies = [DISPATCH.get(spec.platforms.get(p, spec.policy)) for p in self.platforms]
+    def __init__(
+        self, engine: Engine, spec: Dispatch, pop: Population, rails: Sequence[Rail]
+    ) -> None:
+        city = engine.city
+        self.node = engine.fleet.node  # drivers' nodes (the fleet's own list, kept current)
+        self.pop = pop
+        self.rails = list(rails)
+        self.platforms = pop.platforms
+        self.engine = engine
+        self.accept = spec.accept
+        names = [spec.platforms.get(p, spec.policy) for p in self.platforms]
+        policies = [DISPATCH.get(name) for name in names]
+        limit = spec.max_pickup_s
         self.idle_any = CellIndex(city)
-        self.idle_app = [policy.idle_index(world) for policy in policies]
-        self.in_index = [False] * world.fleet.n
+        self.idle_app: list[CellIndex | NodeIndex] = [
+            policy.idle_index(city, limit) for policy in policies
+        ]
+        self.in_index = [False] * engine.fleet.n
         self.apps_of: list[list[int]] = []
         self.refresh_apps()
-        self.app = [policy(self, i) for i, policy in enumerate(policies)]
+        self.app: list[Matcher] = [
+            policy(engine, self, i, _settings(spec, name), limit)
+            for i, (name, policy) in enumerate(zip(names, policies, strict=True))
+        ]
         self.clocked = any(m.own_clock for m in self.app)  # any app matching on its own clock
-        self.street = StreetHail(self)
-        self.prebook = PrebookFavourite(self)
+        self.street = StreetHail(engine, self, spec.street, limit)
+        self.prebook = PrebookFavourite(engine, self, pop.favourite, limit)
+
+    def offering(self, platform: int) -> Offering:
+        """How drivers of app ``platform`` answer the rides it offers them."""
+        name = self.platforms[platform]
+        rails = [j for j, r in enumerate(self.rails) if r.platform == name]
+        return Offering(self.engine, self.accept, name, rails)
 
     def refresh_apps(self) -> None:
         """Re-read which apps each driver runs (adoption changes them between days)."""
-        masks = self.world.pop.driver_app_mask
+        masks = self.pop.driver_app_mask
         apps = [[p for p in range(len(self.platforms)) if m >> p & 1] for m in masks]
         idle = []
         if self.apps_of and apps != self.apps_of:
@@ -55,7 +85,7 @@ class Dispatcher:
             self.add_idle(d)
 
     def add_idle(self, d: int) -> None:
-        node = self.world.fleet.node[d]
+        node = self.node[d]
         for index in self.indices_of[d]:
             index.add(d, node)
         self.in_index[d] = True
@@ -63,12 +93,12 @@ class Dispatcher:
     def take(self, d: int) -> None:
         """Remove driver ``d`` from every idle index (he was matched or went off duty)."""
         if self.in_index[d]:
-            node = self.world.fleet.node[d]
+            node = self.node[d]
             for index in self.indices_of[d]:
                 index.remove(d, node)
             self.in_index[d] = False
 
-    def request(self, ride) -> None:
+    def request(self, ride: Ride) -> None:
         if ride.prebook and self.prebook.request(ride):
             return
         if ride.platform >= 0:
@@ -98,12 +128,17 @@ class Dispatcher:
     def driver_gone(self, d: int) -> None:
         self.take(d)
 
-    def abandon(self, ride) -> None:
+    def abandon(self, ride: Ride) -> None:
         (self.app[ride.platform] if ride.channel == APP else self.street).abandon(ride)
 
     @property
     def n_waiting(self) -> int:
         return sum(len(m.waiting_rides) for m in (*self.app, self.street))
 
-    def waiting_rides(self) -> list:
+    def waiting_rides(self) -> list[Ride]:
         return [r for m in (*self.app, self.street) for r in m.waiting_rides.values()]
+
+
+def _settings(spec: Dispatch, policy: str) -> object:
+    """A policy's own validated settings, or None when it has no settings model."""
+    return spec.settings_of(policy) if DISPATCH.settings(policy) is not None else None

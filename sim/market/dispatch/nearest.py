@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sim.city.spatial import NodeIndex
-from sim.market.dispatch.base import Matcher, Offering
+from sim.city.travel import City
+from sim.core.ride import Ride
+from sim.market.dispatch.base import Engine, Matcher, Offering
 from sim.registry import DISPATCH
+
+if TYPE_CHECKING:
+    from sim.market.dispatch.dispatcher import Dispatcher
 
 
 class NearestIdle(Matcher):
@@ -16,34 +23,43 @@ class NearestIdle(Matcher):
     first (the oldest request; a driver re-indexed when apps change counts as new).
     """
 
-    @staticmethod
-    def idle_index(world) -> NodeIndex:
-        """The platform's idle drivers, searched by time toward a rider."""
-        spec = world.scenario.dispatch
-        return NodeIndex(world.city.n, world.city.nearest_nodes(True, spec.max_pickup_s))
+    index: NodeIndex
+    waiting: NodeIndex
 
-    def __init__(self, dispatcher, platform: int) -> None:
-        super().__init__(dispatcher, dispatcher.idle_app[platform])
-        self.offering = Offering(self.world, platform)
+    @staticmethod
+    def idle_index(city: City, max_pickup_s: float) -> NodeIndex:
+        """The platform's idle drivers, searched by time toward a rider."""
+        return NodeIndex(city.n, city.nearest_nodes(True, max_pickup_s))
+
+    def __init__(
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        platform: int,
+        settings: None,
+        max_pickup_s: float,
+    ) -> None:
+        super().__init__(engine, dispatcher.idle_app[platform], max_pickup_s)
+        self.offering: Offering = dispatcher.offering(platform)
 
     def waiting_index(self) -> NodeIndex:
         """Waiting riders, searched by time from a freed driver."""
         return NodeIndex(self.city.n, self.city.nearest_nodes(False, self.limit))
 
-    def request(self, ride) -> None:
+    def request(self, ride: Ride) -> None:
         found = self.index.nearest(ride.origin)
         if found is not None and not self.offering.accepts(ride, found[1]):
             found = self._next_taker(ride, found[0])
         if found is not None:
-            self.world.assign(ride, found[0], found[1])
+            self.engine.assign(ride, found[0], found[1])
             return
         self.enqueue(ride)
-        self.world.wait(ride)
+        self.engine.wait(ride)
 
     def _next_taker(self, ride, first: int) -> tuple[int, float] | None:
         """The nearest driver who takes the ride once ``first`` has declined it, among at
         most ``max_offers`` drivers in all; the decliners stay idle where they are."""
-        node = self.world.fleet.node
+        node = self.engine.fleet.node
         declined = [first]
         self.index.remove(first, node[first])
         found = None
@@ -61,14 +77,14 @@ class NearestIdle(Matcher):
     def take_waiting(self, d: int) -> bool:
         if not self.waiting.count:
             return False
-        found = self.waiting.nearest(self.world.fleet.node[d])
+        found = self.waiting.nearest(self.engine.fleet.node[d])
         if found is None:
             return False
         ride = self.waiting_rides[found[0]]
         if not self.offering.accepts(ride, found[1]):
             return False  # he lets this one go and stays available
         self.dequeue(ride)
-        self.world.assign(ride, d, found[1])
+        self.engine.assign(ride, d, found[1])
         return True
 
 

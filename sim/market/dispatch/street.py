@@ -3,12 +3,19 @@ around her."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from sim.city.spatial import nearest
+from sim.city.spatial import CellIndex, nearest
 from sim.core.clock import call_in
+from sim.core.ride import Ride
 from sim.core.rng import Pool
-from sim.market.dispatch.base import WAITING, Matcher
+from sim.market.dispatch.base import WAITING, Engine, Matcher
+from sim.scenario.market import Street
+
+if TYPE_CHECKING:
+    from sim.market.dispatch.dispatcher import Dispatcher
 
 
 class StreetHail(Matcher):
@@ -17,14 +24,18 @@ class StreetHail(Matcher):
     minute, and a taxi that becomes free near waiting riders takes the oldest.
     """
 
-    def __init__(self, dispatcher) -> None:
-        super().__init__(dispatcher, dispatcher.idle_any)
-        spec = self.world.scenario.dispatch.street
-        self.rate_s = spec.find_per_taxi_min / 60.0
-        self.pickup_s = spec.pickup_s
-        self.exponential = Pool(self.world.streams["dispatch.street"].standard_exponential)
+    index: CellIndex
+    waiting: CellIndex
 
-    def request(self, ride) -> None:
+    def __init__(
+        self, engine: Engine, dispatcher: Dispatcher, settings: Street, max_pickup_s: float
+    ) -> None:
+        super().__init__(engine, dispatcher.idle_any, max_pickup_s)
+        self.rate_s = settings.find_per_taxi_min / 60.0
+        self.pickup_s = settings.pickup_s
+        self.exponential = Pool(engine.stream("dispatch.street").standard_exponential)
+
+    def request(self, ride: Ride) -> None:
         self.enqueue(ride)
         taxis = self.index.zone_count(ride.origin)
         if taxis:
@@ -32,23 +43,23 @@ class StreetHail(Matcher):
             if delay < ride.patience:
                 # Her patience timer starts only if this taxi turns out to be gone.
                 ride.finding = True
-                call_in(self.world.env, delay, self._found, ride)
+                call_in(self.engine.env, delay, self._found, ride)
                 return
-        self.world.wait(ride)
+        self.engine.wait(ride)
 
     def passing(self, d: int) -> None:
         """An idle taxi (kept for his app's next round) cruises past waiting riders: each
         of them not already being found may be found by him at the street rate."""
         if not self.waiting.count:
             return
-        keys, _ = self.waiting.zone(self.world.fleet.node[d])
+        keys, _ = self.waiting.zone(self.engine.fleet.node[d])
         for key in sorted(keys)[:4]:
             ride = self.waiting_rides[key]
             if not ride.finding:
                 ride.finding = True
-                call_in(self.world.env, 1.0 / self.rate_s * self.exponential(), self._found, ride)
+                call_in(self.engine.env, 1.0 / self.rate_s * self.exponential(), self._found, ride)
 
-    def _found(self, ride) -> None:
+    def _found(self, ride: Ride) -> None:
         ride.finding = False
         if ride.status != WAITING:
             return
@@ -56,18 +67,18 @@ class StreetHail(Matcher):
         if keys:
             i = nearest(self.city.times_to(ride.origin).take(nodes), np.inf) if len(keys) > 1 else 0
             self.dequeue(ride)
-            self.world.assign(ride, keys[i], self.pickup_s)
+            self.engine.assign(ride, keys[i], self.pickup_s)
         else:
-            self.world.wait(ride)
+            self.engine.wait(ride)
 
     def take_waiting(self, d: int) -> bool:
         if not self.waiting.count:
             return False
-        node = self.world.fleet.node[d]
+        node = self.engine.fleet.node[d]
         keys, _ = self.waiting.zone(node)
         if not keys:
             return False
         ride = self.waiting_rides[min(keys)]  # the longest waiting
         self.dequeue(ride)
-        self.world.assign(ride, d, self.city.time_s(node, ride.origin) + self.pickup_s)
+        self.engine.assign(ride, d, self.city.time_s(node, ride.origin) + self.pickup_s)
         return True
