@@ -118,7 +118,10 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress:
         w = outcome.world
         verify(w.ledger, w.book, w.stats, w.cashier.paid_by_rail)
         summary = summarize(outcome)
-        io.write_tables(staging, w.timeseries, w.days.rows, w.ledger)
+        days = w.days
+        io.write_tables(
+            staging, w.timeseries, days.rows, days.demand_rows, days.platform_rows, w.ledger
+        )
         io.write_json(staging / "summary.json", summary)
         io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
         if scn.outputs.plots:

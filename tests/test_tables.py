@@ -180,7 +180,40 @@ def tables_dir(tmp_path: Path) -> Path:
     src = ledger.account("acc_a", "rail_a", "pol_a")
     dst = ledger.account("acc_b", "rail_b", "pol_b")
     ledger.post(2008.25, 301, "rider_subsidy", src, dst, 302, ride=303)
-    io.write_tables(tmp_path, timeseries, daily, ledger)
+    demand = [
+        T.demand_row(
+            day=401,
+            date="date_d",
+            potential_trips=402,
+            requests=403,
+            take_share=0.125,
+            street_hails=404,
+            app_orders=405,
+            prebooked=406,
+            completed=407,
+            abandoned=408,
+        )
+    ]
+    platforms = [
+        T.platform_row(
+            day=501,
+            date="date_p",
+            platform="app_p",
+            orders=502,
+            order_share=0.25,
+            matched=503,
+            completed=504,
+            abandoned=505,
+            riders_installed_share=0.375,
+            riders_used=506,
+            drivers_running_share=0.5,
+            drivers_running=507,
+            subsidy_rider_yuan=508.5,
+            subsidy_driver_yuan=509.5,
+            subsidy_per_completed_yuan=0.625,
+        )
+    ]
+    io.write_tables(tmp_path, timeseries, daily, demand, platforms, ledger)
     return tmp_path
 
 
@@ -222,6 +255,43 @@ def test_table_builders_put_every_field_in_its_column(tmp_path: Path, parquet: b
             "linked_app_ride_share": 0.875,
         },
     )
+    (demand,) = read_back(folder, "demand", parquet)
+    check_row(
+        demand,
+        {
+            "day": 401,
+            "date": "date_d",
+            "potential_trips": 402,
+            "requests": 403,
+            "take_share": 0.125,
+            "street_hails": 404,
+            "app_orders": 405,
+            "prebooked": 406,
+            "completed": 407,
+            "abandoned": 408,
+        },
+    )
+    (platform,) = read_back(folder, "platforms", parquet)
+    check_row(
+        platform,
+        {
+            "day": 501,
+            "date": "date_p",
+            "platform": "app_p",
+            "orders": 502,
+            "order_share": 0.25,
+            "matched": 503,
+            "completed": 504,
+            "abandoned": 505,
+            "riders_installed_share": 0.375,
+            "riders_used": 506,
+            "drivers_running_share": 0.5,
+            "drivers_running": 507,
+            "subsidy_rider_yuan": 508.5,
+            "subsidy_driver_yuan": 509.5,
+            "subsidy_per_completed_yuan": 0.625,
+        },
+    )
     flows = read_back(folder, "ledger_daily", parquet)
     inflow = [r for r in flows if r["amount_fen"] > 0]
     assert len(flows) == 2 and len(inflow) == 1
@@ -255,7 +325,15 @@ def test_table_builders_put_every_field_in_its_column(tmp_path: Path, parquet: b
 
 
 def test_every_table_is_declared_once_with_known_kinds() -> None:
-    assert set(T.TABLES) == {"rides", "timeseries", "daily", "ledger_daily", "ledger"}
+    assert set(T.TABLES) == {
+        "rides",
+        "timeseries",
+        "daily",
+        "demand",
+        "platforms",
+        "ledger_daily",
+        "ledger",
+    }
     assert {name: t.kinds for name, t in T.TABLES.items()} == io.SCHEMAS
     assert set(T.COMPLETED_FIELDS) | {"t_abandon"} == set(T.RIDES.columns)
     assert set(T.ABANDONED_FIELDS) <= set(T.RIDES.columns)

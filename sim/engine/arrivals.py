@@ -48,11 +48,12 @@ def request_stream(
         prebook = (np.asarray(pop.favourite)[riders] >= 0) & (
             rng.random(len(riders)) < scn.dispatch.prebook.probability
         )
-        days.potential(float(chunk.t[0]), len(taken))
+        days.potential(chunk.t)
         if not taken.all():
             chunk = chunk.subset(taken)
             riders, platform, prebook = riders[taken], platform[taken], prebook[taken]
             trips = None if trips is None else (trips[0][taken], trips[1][taken])
+        days.requested(chunk.t, platform)
         if not len(riders):
             continue
         channel = (platform >= 0).astype(np.int64)

@@ -167,6 +167,12 @@ class World:
         scn = self.scenario
         self.dispatch = Dispatcher(self, scn.dispatch, self.pop, scn.payment.rails)
 
+    def _channel_ix(self, ride: Ride) -> int:
+        """Index of the ride's channel in ``channels``: street, each app, prebooking."""
+        if ride.channel == APP:
+            return 1 + ride.platform
+        return 0 if ride.channel == STREET else len(self.channels) - 1
+
     def channel_stats(self, channel: int, platform: int = -1) -> ChannelStats:
         if channel == APP:
             return self.channels[1 + platform]
@@ -243,6 +249,7 @@ class World:
             )
         self.stats.abandoned += 1
         self.channel_stats(ride.channel, ride.platform).abandoned += 1
+        self.days.abandoned[self._channel_ix(ride)] += 1
         self.log.abandoned(abandoned_row(ride, self.env.now, self._platform(ride)))
 
     def measure(self, ride: Ride) -> int:
@@ -297,6 +304,7 @@ class World:
             )
         ride.stats = cs = self.channel_stats(ride.channel, ride.platform)
         cs.matched += 1
+        self.days.matched[self._channel_ix(ride)] += 1
         cs.match_wait.append(now - ride.t_request)
         cs.pickup.append(pickup_s)
         cs.deadhead_m += ride.deadhead_m
@@ -329,7 +337,7 @@ class World:
         fare, tip, fee, rider_sub, driver_sub, lotteries, refund = self.cashier.pay(
             ride, fare, now, self.days.day_of(now), platform
         )
-        self.days.paid(ride.rider, rail, rider_sub, driver_sub, app)
+        self.days.paid(ride.rider, rail, rider_sub, driver_sub, app, self._channel_ix(ride))
         if rail != CASH and self.adoption is not None:
             self.adoption.ride_paid(d, rail, fare, fee, driver_sub)
         if lotteries:
@@ -421,6 +429,7 @@ class World:
         unsettled = self.ledger.unsettled_by_account()
         pending = [unsettled.get(a, 0) for a in self.cashier.acc_pending]
         days.write_rows(day, self.cashier.paid_by_rail, self.pop, pending)
+        days.write_demand_rows(day, self.pop)
         if self.adoption is not None:
             self.adoption.end_of_day(day, days.used, days.used_app)
             self.dispatch.refresh_apps()

@@ -26,8 +26,10 @@ from sim.errors import BadInput, OutputExists
 from sim.money.ledger import Ledger
 from sim.records.tables import (
     DAILY,
+    DEMAND,
     LEDGER,
     LEDGER_DAILY,
+    PLATFORMS,
     TABLES,
     TIMESERIES,
     Row,
@@ -182,10 +184,19 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def write_tables(staging: Path, timeseries: list[Row], daily: list[Row], ledger: Ledger) -> None:
+def write_tables(
+    staging: Path,
+    timeseries: list[Row],
+    daily: list[Row],
+    demand: list[Row],
+    platforms: list[Row],
+    ledger: Ledger,
+) -> None:
     """Every table of a finished run except rides.csv, which was streamed during it."""
     write_csv(staging / "timeseries.csv", TIMESERIES.columns, timeseries)
     write_csv(staging / "daily.csv", DAILY.columns, daily)
+    write_csv(staging / "demand.csv", DEMAND.columns, demand)
+    write_csv(staging / "platforms.csv", PLATFORMS.columns, platforms)
     write_csv(
         staging / "ledger_daily.csv",
         LEDGER_DAILY.columns,

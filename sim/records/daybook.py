@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.market.population import Population
 from sim.money.subsidies import ActivePolicy, PolicyBook
-from sim.records.tables import DAILY, Row, daily_row
+from sim.records.tables import DAILY, Row, daily_row, demand_row, platform_row
 from sim.scenario.money import Rail
 
 DAILY_COLUMNS = DAILY.columns
@@ -49,6 +49,16 @@ class DayBook:
         self.used_app = np.zeros((n_riders, self.n_platforms), dtype=bool)
         self.lottery: defaultdict[str, list[Entry]] = defaultdict(list)
         self.rows: list[Row] = []
+        self.demand_rows: list[Row] = []
+        self.platform_rows: list[Row] = []
+        self.platforms = list(platforms)
+        # Channels: 0 the street, 1 + k app k, then prebooking (as the engine's channels).
+        self.n_channels = self.n_platforms + 2
+        # Arrivals are counted by the day they happen, whenever their chunk was drawn.
+        self._potential: defaultdict[int, int] = defaultdict(int)
+        self._orders: defaultdict[int, np.ndarray] = defaultdict(
+            lambda: np.zeros(self.n_platforms + 1, dtype=np.int64)
+        )
         self._last_paid = [0] * n_rails
         self.reset()
 
@@ -62,8 +72,13 @@ class DayBook:
         self.free = [0] * r
         self.free_fen = [0] * r  # refunded to the day's free-ride winners
         self.used[:] = False
-        self.potential_trips = 0
         self.used_app[:] = False
+        c = self.n_channels
+        self.matched = [0] * c
+        self.completed = [0] * c
+        self.abandoned = [0] * c
+        self.app_rider_sub = [0] * self.n_platforms  # fen paid on rides via each app
+        self.app_driver_sub = [0] * self.n_platforms
 
     def day_of(self, t: float) -> int:
         return int((t + self.offset) // 86400)
@@ -72,21 +87,35 @@ class DayBook:
         """Run seconds at the end of ``day`` (local midnight)."""
         return (day + 1) * 86400 - self.offset
 
-    def paid(self, rider: int, rail: int, rider_sub: int, driver_sub: int, app: int = -1) -> None:
-        """A payment completed on ``rail`` with these subsidies (fen); ``app`` is the
-        platform the ride was hailed through, or -1."""
+    def paid(
+        self, rider: int, rail: int, rider_sub: int, driver_sub: int, app: int, channel: int
+    ) -> None:
+        """A ride completed and paid on ``rail`` with these subsidies (fen); ``app`` is the
+        platform it was hailed through (-1: none), ``channel`` the channel that matched it."""
         self.used[rider, rail] = True
+        self.completed[channel] += 1
         if app >= 0:
             self.used_app[rider, app] = True
+            self.app_rider_sub[app] += rider_sub
+            self.app_driver_sub[app] += driver_sub
             self.app_rides[app] += 1
             if self.linked[rail] == app:
                 self.app_paid_linked[rail] += 1
         self.rider_sub[rail] += rider_sub
         self.driver_sub[rail] += driver_sub
 
-    def potential(self, t: float, n: int) -> None:
-        """``n`` potential trips were weighed by riders at ``t`` (requests or not)."""
-        self.potential_trips += n
+    def potential(self, t: np.ndarray) -> None:
+        """Potential trips arose at times ``t`` (requests or not): count them by day."""
+        days, counts = np.unique(((t + self.offset) // 86400).astype(np.int64), return_counts=True)
+        for day, n in zip(days.tolist(), counts.tolist(), strict=True):
+            self._potential[day] += n
+
+    def requested(self, t: np.ndarray, platform: np.ndarray) -> None:
+        """Requests at times ``t`` through ``platform`` (-1: the street), by day."""
+        day = ((t + self.offset) // 86400).astype(np.int64)
+        for d in np.unique(day).tolist():
+            mine = platform[day == d] + 1
+            self._orders[d] += np.bincount(mine, minlength=self.n_platforms + 1)
 
     def lottery_entries(
         self, lotteries: Iterable[ActivePolicy], ride: int, refund: int, t: float
@@ -149,6 +178,59 @@ class DayBook:
                     )
                     if self.linked[j] >= 0
                     else "",
+                )
+            )
+
+    def write_demand_rows(self, day: int, pop: Population) -> None:
+        """The day's row of ``demand.csv`` and its rows of ``platforms.csv``."""
+        scale = 1.0 / self.sample
+        date_s = date.fromordinal(self.start.date().toordinal() + day).isoformat()
+        orders = self._orders.pop(day, np.zeros(self.n_platforms + 1, dtype=np.int64)).tolist()
+        potential = self._potential.pop(day, 0)
+        requests = sum(orders)
+        prebook = self.n_channels - 1
+
+        def full(n: float) -> int:
+            return int(round(n * scale))
+
+        self.demand_rows.append(
+            demand_row(
+                day=day,
+                date=date_s,
+                potential_trips=full(potential),
+                requests=full(requests),
+                take_share=_ratio(requests, potential),
+                street_hails=full(orders[0]),
+                app_orders=full(requests - orders[0]),
+                prebooked=full(self.matched[prebook]),
+                completed=full(sum(self.completed)),
+                abandoned=full(sum(self.abandoned)),
+            )
+        )
+        app_orders = requests - orders[0]
+        riders_used = self.used_app.sum(axis=0)
+        installed = pop.rider_apps.mean(axis=0)
+        running = pop.driver_apps.sum(axis=0)
+        for k, name in enumerate(self.platforms):
+            done = self.completed[1 + k]
+            rider_fen, driver_fen = self.app_rider_sub[k], self.app_driver_sub[k]
+            self.platform_rows.append(
+                platform_row(
+                    day=day,
+                    date=date_s,
+                    platform=name,
+                    orders=full(orders[1 + k]),
+                    order_share=_ratio(orders[1 + k], app_orders),
+                    matched=full(self.matched[1 + k]),
+                    completed=full(done),
+                    abandoned=full(self.abandoned[1 + k]),
+                    riders_installed_share=round(float(installed[k]), 6),
+                    riders_used=full(int(riders_used[k])),
+                    drivers_running_share=round(float(running[k]) / max(pop.n_drivers, 1), 6),
+                    drivers_running=full(int(running[k])),
+                    subsidy_rider_yuan=round(rider_fen * scale / 100, 2),
+                    subsidy_driver_yuan=round(driver_fen * scale / 100, 2),
+                    subsidy_per_completed_yuan=_ratio(rider_fen + driver_fen, done * 100),
                 )
             )
 

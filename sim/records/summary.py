@@ -46,6 +46,8 @@ def summarize(outcome) -> dict[str, Any]:
         "payment_failures": round(cash.failed * scale),
         "dispatch": {c.name: c.summary(scale, on_shift_s) for c in w.channels},
         "money": _money(w, scale),
+        "demand": demand_summary(w.days.demand_rows),
+        "platforms": platform_summary(w.days.platform_rows),
         "adoption": adoption_summary(w.days.rows, w.rails),
         "events": outcome.events,
         "wall_s": round(outcome.wall_s, 3),
@@ -79,6 +81,52 @@ def adoption_summary(rows: list[tuple], rails: list[str]) -> dict[str, Any]:
                     k: (round(v, 6) if isinstance(v, float) else v) for k, v in fit.items()
                 }
     return {"final": final, "bass_fit": fits}
+
+
+def demand_summary(rows: list[tuple]) -> dict[str, Any]:
+    """Trips over the run: weighed, requested, on the street or by app (full-city counts)."""
+    from sim.records.tables import DEMAND
+
+    col = {c: i for i, c in enumerate(DEMAND.columns)}
+    total = {
+        k: sum(int(r[col[k]]) for r in rows)
+        for k in ("potential_trips", "requests", "street_hails", "app_orders", "prebooked")
+    }
+    return {
+        **total,
+        "take_share": _share(total["requests"], total["potential_trips"]),
+        "app_order_share": _share(total["app_orders"], total["requests"]),
+    }
+
+
+def platform_summary(rows: list[tuple]) -> dict[str, Any]:
+    """Per app over the run: orders and their share, completions, subsidies, and who had or
+    ran it at the end."""
+    from sim.records.tables import PLATFORMS
+
+    col = {c: i for i, c in enumerate(PLATFORMS.columns)}
+    names = list(dict.fromkeys(r[col["platform"]] for r in rows))
+    all_orders = sum(int(r[col["orders"]]) for r in rows)
+    out: dict[str, Any] = {}
+    for name in names:
+        mine = [r for r in rows if r[col["platform"]] == name]
+
+        def total(key: str, mine: list[tuple] = mine) -> float:
+            return sum(float(r[col[key]]) for r in mine)
+
+        subsidy = total("subsidy_rider_yuan") + total("subsidy_driver_yuan")
+        completed = int(total("completed"))
+        out[name] = {
+            "orders": int(total("orders")),
+            "order_share": _share(total("orders"), all_orders),
+            "completed": completed,
+            "subsidy_rider_yuan": round(total("subsidy_rider_yuan"), 2),
+            "subsidy_driver_yuan": round(total("subsidy_driver_yuan"), 2),
+            "subsidy_per_completed_yuan": round(subsidy / completed, 4) if completed else None,
+            "riders_installed_share": mine[-1][col["riders_installed_share"]],
+            "drivers_running_share": mine[-1][col["drivers_running_share"]],
+        }
+    return out
 
 
 def _share(a: float, b: float) -> float | None:

@@ -260,6 +260,117 @@ def daily_row(
     )
 
 
+# ---- demand.csv: one row per day -------------------------------------------------------
+
+DEMAND = _table(
+    "demand",
+    (
+        ("day", "int"),
+        ("date", "str"),
+        ("potential_trips", "int"),
+        ("requests", "int"),
+        ("take_share", "float"),
+        ("street_hails", "int"),
+        ("app_orders", "int"),
+        ("prebooked", "int"),
+        ("completed", "int"),
+        ("abandoned", "int"),
+    ),
+)
+
+
+def demand_row(
+    *,
+    day: int,
+    date: str,
+    potential_trips: int,
+    requests: int,
+    take_share: float | str,
+    street_hails: int,
+    app_orders: int,
+    prebooked: int,
+    completed: int,
+    abandoned: int,
+) -> Row:
+    """A day's trips: weighed by riders, requested (on the street or through an app),
+    matched by a favourite driver, completed, abandoned (full-city counts)."""
+    return (
+        day,
+        date,
+        potential_trips,
+        requests,
+        take_share,
+        street_hails,
+        app_orders,
+        prebooked,
+        completed,
+        abandoned,
+    )
+
+
+# ---- platforms.csv: one row per day and app platform ----------------------------------
+
+PLATFORMS = _table(
+    "platforms",
+    (
+        ("day", "int"),
+        ("date", "str"),
+        ("platform", "str"),
+        ("orders", "int"),
+        ("order_share", "float"),
+        ("matched", "int"),
+        ("completed", "int"),
+        ("abandoned", "int"),
+        ("riders_installed_share", "float"),
+        ("riders_used", "int"),
+        ("drivers_running_share", "float"),
+        ("drivers_running", "int"),
+        ("subsidy_rider_yuan", "float"),
+        ("subsidy_driver_yuan", "float"),
+        ("subsidy_per_completed_yuan", "float"),
+    ),
+)
+
+
+def platform_row(
+    *,
+    day: int,
+    date: str,
+    platform: str,
+    orders: int,
+    order_share: float | str,
+    matched: int,
+    completed: int,
+    abandoned: int,
+    riders_installed_share: float,
+    riders_used: int,
+    drivers_running_share: float,
+    drivers_running: int,
+    subsidy_rider_yuan: float,
+    subsidy_driver_yuan: float,
+    subsidy_per_completed_yuan: float | str,
+) -> Row:
+    """A day of one app: its orders and their fate, who has it and who used or ran it, and
+    the subsidies paid on its rides (full-city counts and yuan)."""
+    return (
+        day,
+        date,
+        platform,
+        orders,
+        order_share,
+        matched,
+        completed,
+        abandoned,
+        riders_installed_share,
+        riders_used,
+        drivers_running_share,
+        drivers_running,
+        subsidy_rider_yuan,
+        subsidy_driver_yuan,
+        subsidy_per_completed_yuan,
+    )
+
+
 # ---- ledger_daily.csv and ledger.csv: the money book ----------------------------------
 
 Account = tuple[str, str, str]  # kind, rail, policy (sim.money.ledger)
@@ -307,4 +418,4 @@ def ledger_row(
     return (round(t, 3), ride_id, entry, *source, *target, amount_fen)
 
 
-TABLES = {t.name: t for t in (RIDES, TIMESERIES, DAILY, LEDGER_DAILY, LEDGER)}
+TABLES = {t.name: t for t in (RIDES, TIMESERIES, DAILY, DEMAND, PLATFORMS, LEDGER_DAILY, LEDGER)}

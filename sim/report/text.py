@@ -48,8 +48,27 @@ def summary_table(s: dict[str, Any]) -> str:
     rows += [("events", s["events"]), ("wall time (s)", s["wall_s"])]
     width = max(len(k) for k, _ in rows)
     table = "\n".join(f"{k:<{width}}  {_fmt(v)}" for k, v in rows)
-    rails = rail_table(s)
-    return f"{table}\n\n{rails}" if rails else table
+    parts = [table, channel_table(s), rail_table(s)]
+    return "\n\n".join(p for p in parts if p)
+
+
+def channel_table(s: dict[str, Any]) -> str:
+    """Who took the trips: potential trips, and requests on the street and per app."""
+    demand = s.get("demand")
+    if not demand or not demand.get("potential_trips"):
+        return ""
+    requests = demand["requests"] or 1
+    rows = [
+        ("potential trips", demand["potential_trips"], ""),
+        ("taken as taxi requests", demand["requests"], _fmt(demand["take_share"])),
+        ("hailed on the street", demand["street_hails"], _fmt(demand["street_hails"] / requests)),
+    ]
+    for name, p in s.get("platforms", {}).items():
+        rows.append((f"ordered through {name}", p["orders"], _fmt(p["orders"] / requests)))
+    cells = [(k, _fmt(v), share) for k, v, share in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(3)]
+    lines = [f"{k:<{widths[0]}}  {v:>{widths[1]}}  {share:>{widths[2]}}" for k, v, share in cells]
+    return "trips over the run (count, share)\n" + "\n".join(lines)
 
 
 def rail_table(s: dict[str, Any]) -> str:
