@@ -34,8 +34,9 @@ from sim.market.fleet import IDLE, OFF, Fleet, shift_windows
 from sim.market.population import Population
 from sim.money.cashier import Cashier
 from sim.money.ledger import Ledger
-from sim.money.rails import CASH, Chooser, fare_fen, fares_fen
+from sim.money.rails import CASH, Chooser
 from sim.money.subsidies import PolicyBook
+from sim.money.tariff import fare_fen, fares_fen
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
 from sim.scenario.spec import Scenario
@@ -197,7 +198,7 @@ class World:
                 if chunk.ride_time is not None:  # the scenario's own trip times
                     secs = chunk.ride_time
                 dist_m, ride_s = dist.tolist(), secs.tolist()
-                fare = fares_fen(dist, secs, self.tariff)
+                fare = fares_fen(dist, secs, self.tariff, chunk.t, scn.start, channel, prebook)
             t = chunk.t.tolist()
             rides = map(
                 Ride,
@@ -303,7 +304,15 @@ class World:
             ride.dist_m = self.city.dist_m(ride.origin, ride.dest)
             if ride.ride_s is None:
                 ride.ride_s = self.city.time_s(ride.origin, ride.dest)
-            ride.fare = fare_fen(ride.dist_m, ride.ride_s, self.tariff)
+            ride.fare = fare_fen(
+                ride.dist_m,
+                ride.ride_s,
+                self.tariff,
+                ride.t_request,
+                self.scenario.start,
+                ride.channel,
+                ride.prebook,
+            )
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``: fix its timeline and schedule the moment he is free."""
