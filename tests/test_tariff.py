@@ -70,6 +70,14 @@ def test_meter_rounds_half_up_to_the_whole_yuan_exactly():
     assert fare(8_000, 600, 10, off(fuel_surcharge_yuan=0.5)) == 2550
 
 
+def test_a_trip_too_long_for_int64_terms_is_still_exact():
+    # 1,000,000 km: 13 + 999,997 x 2.3 + 999,985 x 1.15 = 3,449,988.85 -> 3,449,989 yuan.
+    assert fares_fen([10_000, 1e9], [900, 0], BEIJING, [10 * H] * 2, DAY0) == [
+        3000,
+        344_998_900 + 100,
+    ]
+
+
 def test_low_speed_time_counts_whole_seconds():
     # 3000 s take 10 km at 12 km/h: 299 s more is not yet a block but is charged pro rata
     # (2.3 x 299 / 300 = 2.292), 29.1 + 2.292 = 31.39 -> 31.

@@ -52,6 +52,15 @@ def local_hours(t_s: ArrayLike, start: datetime) -> np.ndarray:
     return ((sod + t) % 86400) / 3600.0
 
 
+def _may_overflow(metres: np.ndarray, secs: np.ndarray, tariff: Tariff) -> bool:
+    """Whether a term of the fare could leave int64 (only for absurd trips or tariffs)."""
+    surcharges = 1 + tariff.night_per_km_surcharge + tariff.empty_return_surcharge
+    rate = _fen(tariff.per_km_yuan) * _BP * surcharges
+    slow_m = max(tariff.slow_km_per_5min, tariff.slow_km_per_5min_peak) * _M_PER_KM
+    worst = rate * max(float(metres.max()) * _S_PER_5MIN, float(secs.max()) * slow_m)
+    return worst > 2.0**61
+
+
 def fares_fen(
     dist_m: ArrayLike,
     ride_s: ArrayLike,
@@ -71,6 +80,8 @@ def fares_fen(
     metres = np.rint(np.asarray(dist_m, dtype=np.float64)).astype(np.int64)
     secs = np.asarray(ride_s, dtype=np.float64)
     n = len(metres)
+    # Python ints, exact at any size but slower, where int64 might not hold a term.
+    exact = object if n and _may_overflow(metres, secs, tariff) else np.int64
     hour = local_hours(t_s, start)
     night = _in_window(hour, [tariff.night_from_h, tariff.night_to_h])
     peak = np.zeros(n, dtype=bool)
@@ -80,16 +91,17 @@ def fares_fen(
     per_km = _fen(tariff.per_km_yuan)
     rate_bp = _BP + np.where(night, round(tariff.night_per_km_surcharge * _BP), 0)
     flag = np.where(night, _fen(tariff.night_flag_fall_yuan), _fen(tariff.flag_fall_yuan))
-    beyond_m = np.maximum(0, metres - round(tariff.flag_fall_km * _M_PER_KM))
-    far_m = np.maximum(0, metres - round(tariff.empty_return_km * _M_PER_KM))
+    beyond_m = np.maximum(0, metres - round(tariff.flag_fall_km * _M_PER_KM)).astype(exact)
+    far_m = np.maximum(0, metres - round(tariff.empty_return_km * _M_PER_KM)).astype(exact)
     # Units of fen / _UNIT: metres x fen/km x basis points x seconds per 5 minutes. The
     # night and empty-return surcharges are each a share of the basic per-km rate (the
     # notice's wording), so they add: 2.3 x (1 + 0.2 + 0.5) yuan/km beyond 15 km at night.
-    meter = flag * _UNIT + beyond_m * per_km * rate_bp * _S_PER_5MIN
+    meter = flag.astype(exact) * _UNIT + beyond_m * per_km * rate_bp * _S_PER_5MIN
     meter += far_m * per_km * round(tariff.empty_return_surcharge * _BP) * _S_PER_5MIN
     if tariff.slow_kph > 0:
         # Seconds beyond those the distance takes at slow_kph: time below the threshold.
-        slow_s = np.floor(np.fmax(0.0, secs - metres * 3.6 / tariff.slow_kph)).astype(np.int64)
+        slow_s = np.floor(np.fmax(0.0, secs - metres * 3.6 / tariff.slow_kph))
+        slow_s = slow_s.astype(np.int64).astype(exact)
         slow_m = np.where(
             peak,
             round(tariff.slow_km_per_5min_peak * _M_PER_KM),

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario.base import Frozen, LocalTime, NonNeg, Share
+from sim.scenario.base import Frozen, LocalTime, NonNeg
 
 
 def _whole_fen(value: float) -> float:
@@ -27,7 +27,10 @@ def _whole_fen(value: float) -> float:
     return value
 
 
-Yuan = Annotated[float, Field(ge=0), AfterValidator(_whole_fen)]
+# Bounds far above any taxi tariff keep the fare's integer arithmetic inside int64.
+Yuan = Annotated[float, Field(ge=0, le=100), AfterValidator(_whole_fen)]
+Surcharge = Annotated[float, Field(ge=0, le=10)]  # a share of the per-km rate
+Km = Annotated[float, Field(ge=0, le=100)]
 Hour = Annotated[float, Field(ge=0, le=24)]
 Window = Annotated[list[Hour], Field(min_length=2, max_length=2)]  # [from, to) hours
 
@@ -40,11 +43,12 @@ class Tariff(Frozen):
     reported by beijingimpression.cn ("Taxi Fare will be adjusted in Beijing on June 10",
     2013-06-09) and in Chinese summaries of the notice. Each component can be switched off
     (set to 0) by a scenario. Hours are local, windows [from, to) and may wrap midnight.
+    The fare counts kilometres to the metre and surcharges to the basis point.
     """
 
     # Notice: 13 yuan covers the first 3 km (was 10), then 2.3 yuan per km (was 2.0).
     flag_fall_yuan: Yuan = 13.0
-    flag_fall_km: NonNeg = 3.0
+    flag_fall_km: Km = 3.0
     per_km_yuan: Yuan = 2.3
     # Night (23:00-05:00): the per-km rate rises 20% (unchanged from the 2006 tariff).
     # The notice left night rules "basically unchanged"; the 2006 tariff raised the night
@@ -53,18 +57,18 @@ class Tariff(Frozen):
     # set night_flag_fall_yuan equal to flag_fall_yuan for that reading.
     night_from_h: Hour = 23.0
     night_to_h: Hour = 5.0
-    night_per_km_surcharge: Share = 0.2
+    night_per_km_surcharge: Surcharge = 0.2
     night_flag_fall_yuan: Yuan = 14.0
     # Low-speed and waiting charge: time below slow_kph is charged as distance, 2 km of
     # the per-km rate per 5 minutes in the peaks 07-09 and 17-19 (new in 2013, 4.6 yuan),
     # 1 km (2.3 yuan) at other times; the empty-return surcharge does not apply to it.
     slow_kph: NonNeg = 12.0
-    slow_km_per_5min: NonNeg = 1.0
-    slow_km_per_5min_peak: NonNeg = 2.0
+    slow_km_per_5min: Km = 1.0
+    slow_km_per_5min_peak: Km = 2.0
     peaks_h: list[Window] = Field(default_factory=lambda: [[7.0, 9.0], [17.0, 19.0]])
     # Empty-return charge: beyond 15 km of one trip the per-km rate rises 50% (unchanged).
-    empty_return_km: NonNeg = 15.0
-    empty_return_surcharge: NonNeg = 0.5
+    empty_return_km: Km = 15.0
+    empty_return_surcharge: Surcharge = 0.5
     # Fuel surcharge: a flat 1 yuan per ride from 2013-06-10 (was 3 yuan above 3 km). It
     # is added to the meter's fare, not metered, so it is not rounded with it.
     fuel_surcharge_yuan: Yuan = 1.0
