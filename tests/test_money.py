@@ -13,9 +13,9 @@ from scipy import stats
 import sim
 from sim.errors import LedgerError, PolicyError
 from sim.money.ledger import DRIVER, RIDER, SUBSIDY, Ledger
-from sim.money.rails import fare_fen, logit_choice
+from sim.money.rails import logit_choice
 from sim.money.subsidies import PolicyBook, yuan_to_fen
-from sim.scenario.money import SubsidyPolicy, Tariff
+from sim.scenario.money import SubsidyPolicy
 from tests.conftest import small
 
 START = datetime(2013, 12, 30)
@@ -147,13 +147,6 @@ def test_settlement_waits_its_days():
     assert led.unsettled() == 1000
     assert led.settle(3 * 86400, 3) == 1000 and led.unsettled() == 0
     led.check()
-
-
-def test_fare_beijing_2013():
-    t = Tariff()
-    assert fare_fen(2500, 400, t) == 1300  # within the flag fall
-    assert fare_fen(10_000, 900, t) == 2900  # 13 + 7 x 2.3 = 29.1 -> 29 yuan
-    assert fare_fen(10_000, 3600, t) > fare_fen(10_000, 900, t)  # stuck in traffic
 
 
 def test_logit_choice_matches_closed_form():

@@ -13,7 +13,7 @@ from sim.core.ride import Ride
 from sim.market.demand import OriginDestination, requests
 from sim.market.hailing import Hailing
 from sim.market.population import Population
-from sim.money.rails import fares_fen
+from sim.money.tariff import fares_fen
 from sim.records.daybook import DayBook
 from sim.scenario.market import Demand
 from sim.scenario.spec import Scenario
@@ -41,7 +41,7 @@ def request_stream(
         if chunk.ride_time is not None and secs is not None:
             secs = chunk.ride_time
         taken, platform = hailing.choose(
-            float(chunk.t[0]), riders, chunk.origin, chunk.destination, dist, secs, rng
+            chunk.t, riders, chunk.origin, chunk.destination, dist, secs, rng
         )
         # Drawn for every potential trip, so runs that differ in choices alone keep the
         # same stream (common random numbers across policies).
@@ -69,7 +69,7 @@ def request_stream(
             if chunk.ride_time is not None:  # the scenario's own trip times
                 secs = chunk.ride_time
             dist_m, ride_s = dist.tolist(), secs.tolist()
-            fare = fares_fen(dist, secs, scn.tariff)
+            fare = fares_fen(dist, secs, scn.tariff, chunk.t, scn.start, channel, prebook)
         t = chunk.t.tolist()
         rides = map(
             Ride,

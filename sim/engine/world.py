@@ -38,8 +38,9 @@ from sim.market.hailing import Hailing
 from sim.market.population import Population
 from sim.money.cashier import Cashier
 from sim.money.ledger import Ledger
-from sim.money.rails import CASH, Chooser, fare_fen
+from sim.money.rails import CASH, Chooser
 from sim.money.subsidies import PolicyBook
+from sim.money.tariff import fare_fen
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
 from sim.records.tables import Row, abandoned_row, completed_row, open_row, timeseries_row
@@ -261,7 +262,15 @@ class World:
             ride_s = ride.ride_s
             if ride_s is None:
                 ride_s = ride.ride_s = self.city.time_s(ride.origin, ride.dest)
-            fare = ride.fare = fare_fen(dist_m, ride_s, self.tariff)
+            fare = ride.fare = fare_fen(
+                dist_m,
+                ride_s,
+                self.tariff,
+                ride.t_request,
+                self.scenario.start,
+                ride.channel,
+                ride.prebook,
+            )
         return fare
 
     def stream(self, name: str) -> np.random.Generator:

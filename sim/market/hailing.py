@@ -16,8 +16,8 @@ import numpy as np
 from sim.market.population import Population
 from sim.market.trips import Trips
 from sim.market.waits import WaitBook
-from sim.money.rails import fares_fen
 from sim.money.subsidies import PolicyBook
+from sim.money.tariff import fares_fen
 from sim.registry import RIDER_MODELS
 from sim.scenario.money import Tariff
 from sim.scenario.spec import Scenario
@@ -58,20 +58,30 @@ class Hailing:
         rate = getattr(settings, "wait_learning_rate", 0.1)
         self.waits = WaitBook(city.n_cells, 1 + len(pop.platforms), prior, rate)
         self.zone_of = city.node_cell
-        start = scenario.start
+        start = self.start = scenario.start
         self.offset = start.hour * 3600 + start.minute * 60 + start.second
+        tariff = scenario.tariff
+        self.app_fee_yuan = tariff.booking_fee_yuan if "app" in tariff.booking_fee_channels else 0.0
 
     def fares(
-        self, origin: np.ndarray, dest: np.ndarray, dist: np.ndarray | None, secs: np.ndarray | None
+        self,
+        t: np.ndarray,
+        origin: np.ndarray,
+        dest: np.ndarray,
+        dist: np.ndarray | None,
+        secs: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Fares of the trips in yuan, at the scenario's tariff and at the reference one."""
+        """Meter fares of the trips in yuan (as hailed on the street; an app's booking fee,
+        where the tariff has one, is added to that channel), at the scenario's tariff and
+        at the reference one."""
         if dist is None or secs is None:  # no matrices: estimate from the straight line
             xy = self.city.xy
             dist = np.hypot(*(xy[origin] - xy[dest]).T) * DETOUR
             secs = dist / (ESTIMATE_KPH / 3.6)
-        fare = np.asarray(fares_fen(dist, secs, self.tariff), dtype=float) / 100.0
-        ref = np.asarray(fares_fen(dist, secs, self.reference_tariff), dtype=float) / 100.0
-        return fare, ref
+        start = self.start
+        fare = np.asarray(fares_fen(dist, secs, self.tariff, t, start), dtype=float) / 100.0
+        ref = fares_fen(dist, secs, self.reference_tariff, t, start)
+        return fare, np.asarray(ref, dtype=float) / 100.0
 
     def expected_subsidy(self, riders: np.ndarray, t: float) -> np.ndarray:
         """(n, platforms) yuan of rider subsidy each rider would get through each app at
@@ -92,7 +102,7 @@ class Hailing:
 
     def choose(
         self,
-        t: float,
+        times: np.ndarray,
         riders: np.ndarray,
         origin: np.ndarray,
         dest: np.ndarray,
@@ -100,16 +110,18 @@ class Hailing:
         secs: np.ndarray | None,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(taken, platform) for a chunk of potential trips decided at ``t``."""
+        """(taken, platform) for a chunk of potential trips at ``times``, decided with what
+        riders know at the first of them."""
         pop = self.pop
-        fare, ref = self.fares(origin, dest, dist, secs)
+        t = float(times[0])
+        fare, ref = self.fares(times, origin, dest, dist, secs)
         zones = self.zone_of[origin]
         trips = Trips(
             t=t,
             riders=riders,
             fare_yuan=fare,
             reference_fare_yuan=ref,
-            subsidy_yuan=self.expected_subsidy(riders, t),
+            subsidy_yuan=self.expected_subsidy(riders, t) - self.app_fee_yuan,
             wait_s=self.waits.expected(zones),
             installed=pop.rider_apps[riders],
             app_habit=pop.app_habit[riders],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from sim.core.rng import Pool
 from sim.scenario.money import Payment
@@ -36,32 +35,6 @@ def logit_choice(utilities: list[float], u: float) -> int:
         if target < acc:
             return i
     return len(weights) - 1
-
-
-def fares_fen(dist_m: ArrayLike, ride_s: ArrayLike, tariff) -> list[int]:
-    """Meter fares, rounded to the whole yuan as Beijing meters do (2013 tariff by default),
-    for a whole chunk of trips at once.
-
-    Flag fall covers the first ``flag_fall_km``; each further km costs ``per_km_yuan``;
-    time spent slower than ``slow_kph`` costs ``waiting_yuan_per_5min``. The arithmetic is
-    element by element what the scalar formula does; the fen are Python ints, exact at any
-    size.
-    """
-    dist_m = np.asarray(dist_m, dtype=np.float64)
-    km = dist_m / 1000.0
-    yuan = tariff.flag_fall_yuan + tariff.per_km_yuan * np.fmax(0.0, km - tariff.flag_fall_km)
-    if tariff.slow_kph > 0:
-        slow_s = np.fmax(
-            0.0, np.asarray(ride_s, dtype=np.float64) - dist_m / (tariff.slow_kph / 3.6)
-        )
-        yuan += tariff.waiting_yuan_per_5min * slow_s / 300.0
-    yuan += tariff.surcharge_yuan
-    return [int(y) * 100 for y in np.floor(yuan + 0.5).tolist()]
-
-
-def fare_fen(dist_m: float, ride_s: float, tariff) -> int:
-    """The meter fare of one trip (see ``fares_fen``)."""
-    return fares_fen([dist_m], [ride_s], tariff)[0]
 
 
 RailChoice = tuple[int, float, bool]

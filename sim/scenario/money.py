@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     SerializeAsAny,
     field_validator,
@@ -21,16 +22,73 @@ from sim.registry import SUBSIDY_RULES
 from sim.scenario.base import Frozen, LocalTime, NonNeg, by_kind
 
 
-class Tariff(Frozen):
-    """Beijing 2013 taxi tariff: 13 yuan covers 3 km, then 2.3 yuan/km."""
+def _whole_fen(value: float) -> float:
+    """A money amount of the tariff must be a whole number of fen, so fares stay exact."""
+    if abs(value * 100 - round(value * 100)) > 1e-6:
+        raise ValueError("must be a whole number of fen (at most 2 decimals of a yuan)")
+    return value
 
-    flag_fall_yuan: NonNeg = 13.0
-    flag_fall_km: NonNeg = 3.0
-    per_km_yuan: NonNeg = 2.3
-    # Low-speed charge: 2 km of fare per 5 minutes spent below slow_kph (Beijing 2013).
-    waiting_yuan_per_5min: NonNeg = 4.6
+
+# Bounds far above any taxi tariff keep the fare's integer arithmetic inside int64.
+Yuan = Annotated[float, Field(ge=0, le=100), AfterValidator(_whole_fen)]
+Surcharge = Annotated[float, Field(ge=0, le=10)]  # a share of the per-km rate
+Km = Annotated[float, Field(ge=0, le=100)]
+Hour = Annotated[float, Field(ge=0, le=24)]
+Window = Annotated[list[Hour], Field(min_length=2, max_length=2)]  # [from, to) hours
+
+
+class Tariff(Frozen):
+    """The regulated taxi fare: Beijing's tariff in force from 2013-06-10 by default.
+
+    Source of every default: the Beijing Municipal Commission of Development and Reform's
+    notice on adjusting Beijing taxi fares (published 2013-06-06, in force 2013-06-10), as
+    reported by beijingimpression.cn ("Taxi Fare will be adjusted in Beijing on June 10",
+    2013-06-09) and in Chinese summaries of the notice. Each component can be switched off
+    (set to 0) by a scenario. Hours are local, windows [from, to) and may wrap midnight.
+    The fare counts kilometres to the metre and surcharges to the basis point.
+    """
+
+    # Notice: 13 yuan covers the first 3 km (was 10), then 2.3 yuan per km (was 2.0).
+    flag_fall_yuan: Yuan = 13.0
+    flag_fall_km: Km = 3.0
+    per_km_yuan: Yuan = 2.3
+    # Night (23:00-05:00): the per-km rate rises 20% (unchanged from the 2006 tariff).
+    # The notice left night rules "basically unchanged"; the 2006 tariff raised the night
+    # flag fall by 1 yuan (11 against 10), and guides since 2013 quote 14 yuan at night
+    # (guidewetravel.com). One Chinese summary says the night flag fall equals the day's;
+    # set night_flag_fall_yuan equal to flag_fall_yuan for that reading.
+    night_from_h: Hour = 23.0
+    night_to_h: Hour = 5.0
+    night_per_km_surcharge: Surcharge = 0.2
+    night_flag_fall_yuan: Yuan = 14.0
+    # Low-speed and waiting charge: time below slow_kph is charged as distance, 2 km of
+    # the per-km rate per 5 minutes in the peaks 07-09 and 17-19 (new in 2013, 4.6 yuan),
+    # 1 km (2.3 yuan) at other times; the empty-return surcharge does not apply to it.
     slow_kph: NonNeg = 12.0
-    surcharge_yuan: NonNeg = 0.0
+    slow_km_per_5min: Km = 1.0
+    slow_km_per_5min_peak: Km = 2.0
+    peaks_h: list[Window] = Field(default_factory=lambda: [[7.0, 9.0], [17.0, 19.0]])
+    # Empty-return charge: beyond 15 km of one trip the per-km rate rises 50% (unchanged).
+    empty_return_km: Km = 15.0
+    empty_return_surcharge: Surcharge = 0.5
+    # Fuel surcharge: a flat 1 yuan per ride from 2013-06-10 (was 3 yuan above 3 km). It
+    # is added to the meter's fare, not metered, so it is not rounded with it.
+    fuel_surcharge_yuan: Yuan = 1.0
+    # Booking fee: the notice set 5 yuan for a phoned booking less than 4 hours ahead and
+    # 6 yuan for one 4 hours or more ahead. It applied to the call-centre (96106) bookings:
+    # the apps of 2013-14 charged riders no booking fee, so none by default. Rides booked
+    # ahead are not modelled; a scenario may charge app orders as phoned bookings (5 yuan)
+    # on the channels listed. A rider who first tries her favourite driver ("prebook")
+    # calls him directly, which was no call-centre booking either.
+    booking_fee_yuan: Yuan = 5.0
+    booking_fee_channels: list[Literal["app", "prebook"]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _windows(self) -> Tariff:
+        for a, b in [(self.night_from_h, self.night_to_h), *self.peaks_h]:
+            if a == b:
+                raise ValueError(f"the window {a:g}-{b:g} h is empty: give from != to")
+        return self
 
 
 class Checkout(Frozen):
