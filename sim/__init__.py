@@ -9,6 +9,13 @@ from importlib import metadata
 
 from sim.api import Results, run
 from sim.errors import CityError, OutputExists, ScenarioError, SelfCheckError
+from sim.registry import (
+    register_city_kind,
+    register_dispatch,
+    register_driver_model,
+    register_rider_model,
+    register_subsidy_rule,
+)
 from sim.scenario.load import load_scenario
 
 __all__ = [
@@ -18,6 +25,11 @@ __all__ = [
     "ScenarioError",
     "SelfCheckError",
     "load_scenario",
+    "register_city_kind",
+    "register_dispatch",
+    "register_driver_model",
+    "register_rider_model",
+    "register_subsidy_rule",
     "run",
 ]
 try:

@@ -3,13 +3,16 @@
 Built-in entries register themselves where they are defined; a plug-in registers from a
 notebook (``sim.register_dispatch("zoned", ZonedMatcher)``) or from an installed package
 through an entry point in the registry's group (``taxisim.dispatch`` and so on), loaded the
-first time the registry is read. An entry may bring its own pydantic settings model (its
-``Settings`` attribute): scenario validation reads names and settings from here.
+first time the registry is read, or from the modules named in ``$TAXISIM_PLUGINS``. An
+entry may bring its own pydantic settings model (its ``Settings`` attribute): scenario
+validation reads names and settings from here.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
+import os
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any, Generic, TypeVar
@@ -64,6 +67,7 @@ class Registry(Generic[T]):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        import_env_plugins()
         for ep in metadata.entry_points(group=self.group):
             try:
                 self.register(ep.name, ep.load())
@@ -95,6 +99,27 @@ class Registry(Generic[T]):
         near = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known)}"
+
+
+PLUGINS_ENV = "TAXISIM_PLUGINS"
+_env_imported: set[str] = set()
+
+
+def import_env_plugins() -> None:
+    """Import the modules named in ``$TAXISIM_PLUGINS`` (comma-separated), once each: a
+    plug-in that registers itself when imported, for runs whose processes you do not
+    start yourself (a sweep's workers inherit the variable)."""
+    names = [n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip()]
+    for name in names:
+        if name in _env_imported:
+            continue
+        _env_imported.add(name)
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise RegistryError(
+                f"plug-in module {name!r} (from ${PLUGINS_ENV}) failed to import: {exc}"
+            ) from exc
 
 
 DISPATCH: Registry[Any] = Registry("dispatch policy", "taxisim.dispatch")
