@@ -8,7 +8,7 @@ import numpy as np
 import sim
 from sim.money.subsidies import PolicyBook
 from sim.scenario.money import SubsidyPolicy
-from tests.conftest import small
+from tests.conftest import ROOT, small
 
 
 def two_apps(**over) -> dict:
@@ -183,3 +183,21 @@ def test_a_driver_subsidy_on_an_app_brings_drivers_to_run_it():
 
     driver_10 = {**DIDI_10, "id": "wx_driver_10", "side": "driver"}
     assert running_didi([driver_10]) > running_didi([]) + 0.1
+
+
+def test_trip_decay_shortens_trips_and_keeps_hotspot_weights():
+    from sim.city.travel import build_city
+    from sim.market.demand import OriginDestination
+    from sim.scenario.load import load_scenario
+
+    scn = load_scenario(ROOT / "scenarios" / "subsidy_war_2014.yaml")
+    city = build_city(scn.city, matrices=False)
+    airport = city.places["airport"]
+    got = {}
+    for decay in (None, 4.0):
+        demand = scn.demand.model_copy(update={"trip_decay_km": decay})
+        od = OriginDestination(demand, city.xy, city.places)
+        o, d = od.draw(np.random.default_rng(1), 40_000)
+        got[decay] = (np.hypot(*(city.xy[o] - city.xy[d]).T), (d == airport).mean())
+    assert np.median(got[4.0][0]) < 0.5 * np.median(got[None][0])
+    assert abs(got[4.0][1] - got[None][1]) < 0.003  # the airport's weight, 0.015 + spur nodes

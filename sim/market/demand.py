@@ -56,6 +56,7 @@ class OriginDestination:
         self.n = len(xy)
         self.xy = xy
         self.min_trip_m = demand.min_trip_m
+        self.decay_m = demand.trip_decay_km * 1000 if demand.trip_decay_km else 0.0
         self.hot_o = [(places[h.place], h.origin_weight) for h in demand.hotspots]
         self.hot_d = [(places[h.place], h.destination_weight) for h in demand.hotspots]
 
@@ -73,9 +74,24 @@ class OriginDestination:
         return self._nodes(rng, n, self.hot_o)
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Origins and destinations at least ``min_trip_m`` apart (straight line)."""
+        """Origins and destinations at least ``min_trip_m`` apart (straight line); with
+        ``trip_decay_km``, a destination that is not a hotspot is kept with probability
+        exp(-distance / decay) and drawn again otherwise (a gravity model by rejection)."""
         origin = self._nodes(rng, n, self.hot_o)
         dest = self._nodes(rng, n, self.hot_d)
+        if self.decay_m:
+            # Hotspot destinations keep their weights; the others are redrawn uniformly.
+            hot = np.array([node for node, _ in self.hot_d], dtype=np.int64)
+            pending = np.flatnonzero(~np.isin(dest, hot))
+            for _ in range(40):
+                o, dp = origin[pending], dest[pending]
+                d = np.hypot(*(self.xy[o] - self.xy[dp]).T)
+                far = rng.random(len(d)) >= np.exp(-d / self.decay_m)
+                pending = pending[(d < self.min_trip_m) | far]
+                if not len(pending):
+                    break
+                dest[pending] = rng.integers(0, self.n, len(pending))
+            return origin, dest
         for _ in range(20 if self.min_trip_m > 0 else 0):
             short = np.hypot(*(self.xy[origin] - self.xy[dest]).T) < self.min_trip_m
             if not short.any():

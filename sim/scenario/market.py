@@ -89,6 +89,10 @@ class Demand(Frozen):
     hotspots: list[Hotspot] = Field(default_factory=list)
     patience: Duration = Duration(kind="exponential", mean_s=600.0)
     min_trip_m: NonNeg = 500.0
+    # Destinations farther away are less likely: kept with probability exp(-d / decay) (d
+    # straight-line); in a large uniform city the mean trip is then about twice the decay.
+    # None: destinations uniform over the city (and its hotspots).
+    trip_decay_km: float | None = Field(default=None, gt=0, le=1000)
     ride_time: Duration | None = None  # overrides road travel time (queueing checks)
     boarding_s: NonNeg = 30.0
 
