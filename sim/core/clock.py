@@ -58,7 +58,9 @@ def call_in(
     """Call ``fn(arg)`` ``delay`` seconds from now, ordered as a Timeout made now would be."""
     if delay < 0:
         raise ValueError(f"negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg)))
+    # A Call rides SimPy's queue in an event's place (see ``Call``); SimPy types it Event.
+    call = Call(fn, arg)
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), call))  # type: ignore[misc]
 
 
 def run_until(
@@ -85,7 +87,7 @@ def run_until(
             when, _, _, event = queue[0]
             if when > t:
                 break
-            if event.__class__ is Call:
+            if event.__class__ is Call:  # type: ignore[comparison-overlap]  # see call_in
                 heappop(queue)
                 env._now = when
                 event.fn(event.arg)
