@@ -115,19 +115,22 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress:
     staging = io.staging_dir(target)
     try:
         outcome = simulate(scn, staging, progress=progress, city=city)
-        w = outcome.world
-        verify(w.ledger, w.book, w.stats, w.cashier.paid_by_rail)
+        verify(outcome.ledger, outcome.book, outcome.stats, outcome.paid_by_rail)
         summary = summarize(outcome)
-        days = w.days
         io.write_tables(
-            staging, w.timeseries, days.rows, days.demand_rows, days.platform_rows, w.ledger
+            staging,
+            outcome.timeseries,
+            outcome.daily,
+            outcome.demand,
+            outcome.platforms,
+            outcome.ledger,
         )
         io.write_json(staging / "summary.json", summary)
         io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
         if scn.outputs.plots:
             from sim.report.plots import write_plots
 
-            write_plots(staging / "plots", scn, w.days.rows, w.timeseries)
+            write_plots(staging / "plots", scn, outcome.daily, outcome.timeseries)
         io.commit(staging, target)
     except BaseException:
         io.discard(staging)

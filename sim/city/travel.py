@@ -16,6 +16,7 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -25,9 +26,7 @@ from sim.city import roads as _built_in_kinds  # noqa: F401  (they register them
 from sim.city.spatial import NearestNodes
 from sim.errors import CityError
 from sim.registry import CITY_KINDS
-from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
-
-CitySpec = GridCity | RingRadialCity | GraphmlCity
+from sim.scenario.city import CityBase
 
 FORMAT = b"taxisim-city-v1"  # part of graph_hash: bump when the matrix layout changes
 UNREACHED_S = 65535
@@ -42,7 +41,7 @@ NEAR_RINGS = 6  # rings a candidate search usually needs; farther ones on demand
 EDGE_MS = 1000.0
 
 
-def build_city(spec: CitySpec, cache_dir: Path | None = None, matrices: bool = True) -> City:
+def build_city(spec: CityBase, cache_dir: Path | None = None, matrices: bool = True) -> City:
     """Build the city's road graph and its travel-time oracle (matrices cached on disk;
     ``matrices=False`` skips them, for checking a city without minutes of shortest paths)."""
     g = CITY_KINDS.get(spec.kind)(spec)
@@ -118,7 +117,7 @@ class City:
         e: np.ndarray,
         places: dict[str, int],
         labels: dict[str, int],
-        spec: CitySpec,
+        spec: CityBase,
         cache_dir: Path,
         matrices: bool = True,
     ) -> None:
@@ -144,7 +143,9 @@ class City:
         self._T: np.ndarray | None = None
         self._D: np.ndarray | None = None
         # Rows of the fallback mode: (dst, full) toward dst, bounded or not; (src, None) from src.
-        self._rows: OrderedDict[tuple[int, bool | None], tuple] = OrderedDict()
+        self._rows: OrderedDict[tuple[int, bool | None], tuple[np.ndarray, np.ndarray | None]] = (
+            OrderedDict()
+        )
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         self._nearest: dict[tuple[bool, float], NearestNodes] = {}
@@ -231,7 +232,8 @@ class City:
         back = csgraph.dijkstra(self._rev, indices=0).max() / EDGE_MS
         speed = float((self._edge_cm / 100 / (self._fwd.data / EDGE_MS)).max(initial=0.0))
         short = (out + back) * speed < 10.0 * 65000
-        self._dist_dtype, self._dist_scale = (np.uint16, 10.0) if short else (np.uint32, 1.0)
+        dtype: type[np.unsignedinteger[Any]] = np.uint16 if short else np.uint32
+        self._dist_dtype, self._dist_scale = dtype, 10.0 if short else 1.0
 
     def _solve(self, dst: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
         """uint16 seconds from every node to each dst, and the next hop toward dst."""
@@ -245,10 +247,10 @@ class City:
         b, n = pred.shape
         it = np.int32 if b * n < 2**31 else np.int64
         cols = np.arange(n, dtype=it)
-        nxt = pred.astype(it)
+        nxt: np.ndarray = pred.astype(it)
         dead = nxt < 0  # the destination itself, or out of reach
         np.copyto(nxt, np.broadcast_to(cols, nxt.shape), where=dead)
-        acc = np.zeros((b, n), dtype=np.int64)
+        acc: np.ndarray = np.zeros((b, n), dtype=np.int64)
         if self._edge_key.size:
             keys = nxt.astype(np.int64)
             keys += cols.astype(np.int64) * n
@@ -342,7 +344,9 @@ class City:
                 self._rows.move_to_end((dst, full))
             if src is None or row[0][src] != UNREACHED_S:
                 break
-        return row
+        times, hops = row or (None, None)
+        assert times is not None and hops is not None  # rows keyed (dst, full) keep hops
+        return times, hops
 
     def times_to(self, dst: int) -> np.ndarray:
         """uint16 seconds from every node to dst (65535 = unreachable or beyond the bound)."""

@@ -11,8 +11,10 @@ event to ``env.step``. This is the one place that reads SimPy 4's ``_queue``, ``
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
 from itertools import chain
 from typing import Any
@@ -58,7 +60,9 @@ def call_in(
     """Call ``fn(arg)`` ``delay`` seconds from now, ordered as a Timeout made now would be."""
     if delay < 0:
         raise ValueError(f"negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg)))
+    # A Call rides SimPy's queue in an event's place (see ``Call``); SimPy types it Event.
+    call = Call(fn, arg)
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), call))  # type: ignore[misc]
 
 
 def run_until(
@@ -85,7 +89,7 @@ def run_until(
             when, _, _, event = queue[0]
             if when > t:
                 break
-            if event.__class__ is Call:
+            if event.__class__ is Call:  # type: ignore[comparison-overlap]  # see call_in
                 heappop(queue)
                 env._now = when
                 event.fn(event.arg)
@@ -103,3 +107,20 @@ def run_until(
 def events_scheduled(env: simpy.Environment) -> int:
     """Events (and Calls) the run scheduled: SimPy numbers each from its ``_eid`` counter."""
     return next(env._eid)
+
+
+@contextmanager
+def fewer_collections(gen0_threshold: int = 100_000) -> Iterator[None]:
+    """Run the cycle collector's young generation every 100,000 net allocations, not 700.
+
+    The loop keeps tens of thousands of containers alive (rides waiting or in flight,
+    pending events, patience deadlines) and makes almost no cycles, so the default rhythm
+    spends its time re-traversing live objects: about 15% of a city-day's wall time.
+    Restored afterwards.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], gen0_threshold), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)

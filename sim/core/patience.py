@@ -12,7 +12,10 @@ from collections.abc import Callable
 from heapq import heappop, heappush
 from itertools import count
 
+import simpy
+
 from sim.core.clock import call_in
+from sim.core.ride import Ride
 from sim.core.state import RideStatus
 
 WAITING = RideStatus.WAITING
@@ -21,14 +24,14 @@ WAITING = RideStatus.WAITING
 class PatienceClock:
     """Calls ``expire(ride)`` at ``ride``'s deadline if the ride is still waiting then."""
 
-    def __init__(self, env, expire: Callable) -> None:
+    def __init__(self, env: simpy.Environment, expire: Callable[[Ride], None]) -> None:
         self.env = env
         self.expire = expire
-        self.deadlines: list[tuple[float, int, object]] = []  # (deadline, seq, ride)
+        self.deadlines: list[tuple[float, int, Ride]] = []  # (deadline, seq, ride)
         self._seq = count()
         self.wakes: list[float] = []  # times of the wake-ups scheduled and not yet fired
 
-    def add(self, deadline: float, ride) -> None:
+    def add(self, deadline: float, ride: Ride) -> None:
         heappush(self.deadlines, (deadline, next(self._seq), ride))
         if not self.wakes or deadline < self.wakes[0]:
             self._wake_at(deadline)
@@ -40,7 +43,7 @@ class PatienceClock:
         heappush(self.wakes, self.env.now + delay)
         call_in(self.env, delay, self._wake)
 
-    def _wake(self, _arg=None) -> None:
+    def _wake(self, _arg: object = None) -> None:
         heappop(self.wakes)
         now = self.env.now
         deadlines = self.deadlines

@@ -21,6 +21,7 @@ import numpy as np
 EXACT = 1 << 20  # values kept exactly before the first fold
 BIN_S = 0.1  # histogram resolution, seconds
 SPAN_S = 6 * 3600.0  # the histogram's range; longer durations are kept exactly
+N_BINS = round(SPAN_S / BIN_S)  # bins of the histogram
 
 
 class Durations:
@@ -48,7 +49,7 @@ class Durations:
 
     def _fold(self, x: np.ndarray) -> None:
         if self.counts is None:
-            self.counts = np.zeros(round(SPAN_S / BIN_S), dtype=np.int64)
+            self.counts = np.zeros(N_BINS, dtype=np.int64)
             self.sums = np.zeros(len(self.counts))
         self.n_folded += len(x)
         self.sum_folded += float(x.sum())
@@ -62,7 +63,7 @@ class Durations:
     def _binned(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Counts and sums of ``x`` per histogram bin, and the values beyond ``SPAN_S``."""
         inside = x < SPAN_S
-        n = len(self.counts)
+        n = N_BINS
         bins = np.clip((x[inside] / BIN_S).astype(np.int64), 0, n - 1)
         return (
             np.bincount(bins, minlength=n),

@@ -10,10 +10,8 @@ waited for.
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ import simpy
 from simpy.events import Timeout
 
 from sim.city.travel import City, build_city
-from sim.core.clock import call_in, events_scheduled, run_until
+from sim.core.clock import call_in, events_scheduled, fewer_collections, run_until
 from sim.core.patience import PatienceClock
 from sim.core.ride import Ride
 from sim.core.rng import Streams
@@ -43,6 +41,7 @@ from sim.money.subsidies import PolicyBook
 from sim.money.tariff import fare_fen
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
+from sim.records.run import RunRecord
 from sim.records.tables import Row, abandoned_row, completed_row, open_row, timeseries_row
 from sim.scenario.spec import Scenario
 
@@ -393,7 +392,7 @@ class World:
             env.process(self.shift(i, windows))
         env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
         env.process(self.day_clock())
-        with _fewer_collections():
+        with fewer_collections():
             self.stats.requests = run_until(
                 self.env,
                 self.duration,
@@ -457,23 +456,6 @@ class World:
         self.stats.open = len(open_rides)
 
 
-@contextmanager
-def _fewer_collections(gen0_threshold: int = 100_000) -> Iterator[None]:
-    """Run the cycle collector's young generation every 100,000 net allocations, not 700.
-
-    The loop keeps tens of thousands of containers alive (rides waiting or in flight,
-    pending events, patience deadlines) and makes almost no cycles, so the default rhythm
-    spends its time re-traversing live objects: about 15% of a city-day's wall time.
-    Restored afterwards.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], gen0_threshold), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
 def _progress_bar(total: float) -> tqdm:
     from tqdm import tqdm
 
@@ -481,12 +463,11 @@ def _progress_bar(total: float) -> tqdm:
 
 
 @dataclass
-class Outcome:
-    """What ``simulate`` hands to the writers: the world after the run and its wall time."""
+class Outcome(RunRecord):
+    """What ``simulate`` hands to the writers: the run's records, and the world after the
+    run for tests and notebooks that look inside it."""
 
     world: World
-    wall_s: float
-    events: int
 
 
 def simulate(
@@ -496,4 +477,23 @@ def simulate(
     t0 = time.perf_counter()
     world = World(scenario, out_dir, city=city, progress=progress)
     world.run()
-    return Outcome(world, time.perf_counter() - t0, events_scheduled(world.env))
+    return Outcome(
+        scenario=scenario,
+        stats=world.stats,
+        channels=world.channels,
+        daily=world.days.rows,
+        demand=world.days.demand_rows,
+        platforms=world.days.platform_rows,
+        timeseries=world.timeseries,
+        ledger=world.ledger,
+        book=world.book,
+        fleet=world.fleet,
+        n_riders=world.pop.n_riders,
+        rails=world.rails,
+        paid_by_rail=world.cashier.paid_by_rail,
+        fare_by_rail=world.cashier.fare_by_rail,
+        failed_payments=world.cashier.failed,
+        wall_s=time.perf_counter() - t0,
+        events=events_scheduled(world.env),
+        world=world,
+    )

@@ -7,24 +7,25 @@ from typing import Any
 import numpy as np
 
 from sim.money import ledger as L
+from sim.records.run import RunRecord
+from sim.records.tables import Row
 
 
-def summarize(outcome) -> dict[str, Any]:
+def summarize(w: RunRecord) -> dict[str, Any]:
     """Headline figures of a run; counts are scaled back to the full city by the sample."""
-    w = outcome.world
     st = w.stats
-    scale = 1.0 / w.sample
-    cash = w.cashier
-    paid_total = sum(cash.paid_by_rail)
+    sample = w.scenario.population.sample
+    scale = 1.0 / sample
+    paid_total = sum(w.paid_by_rail)
     on_shift_s = _on_shift_seconds(w)
     busy_s = st.busy.total()
     return {
         "scenario": w.scenario.name,
         "seed": w.scenario.seed,
-        "sample": w.sample,
-        "simulated_days": round(w.duration / 86400, 4),
+        "sample": sample,
+        "simulated_days": round(w.scenario.duration_s / 86400, 4),
         "simulated_drivers": w.fleet.n,
-        "simulated_riders": w.pop.n_riders,
+        "simulated_riders": w.n_riders,
         "requests": round(st.requests * scale),
         "completed": round(st.completed * scale),
         "abandoned": round(st.abandoned * scale),
@@ -41,20 +42,20 @@ def summarize(outcome) -> dict[str, Any]:
         "utilization": round(busy_s / on_shift_s, 6) if on_shift_s else None,
         "cruise_km": round(st.cruise_m * scale / 1000, 1),
         "payment_share": {
-            r: _share(n, paid_total) for r, n in zip(w.rails, cash.paid_by_rail, strict=True)
+            r: _share(n, paid_total) for r, n in zip(w.rails, w.paid_by_rail, strict=True)
         },
-        "payment_failures": round(cash.failed * scale),
+        "payment_failures": round(w.failed_payments * scale),
         "dispatch": {c.name: c.summary(scale, on_shift_s) for c in w.channels},
         "money": _money(w, scale),
-        "demand": demand_summary(w.days.demand_rows),
-        "platforms": platform_summary(w.days.platform_rows),
-        "adoption": adoption_summary(w.days.rows, w.rails),
-        "events": outcome.events,
-        "wall_s": round(outcome.wall_s, 3),
+        "demand": demand_summary(w.demand),
+        "platforms": platform_summary(w.platforms),
+        "adoption": adoption_summary(w.daily, w.rails),
+        "events": w.events,
+        "wall_s": round(w.wall_s, 3),
     }
 
 
-def adoption_summary(rows: list[tuple], rails: list[str]) -> dict[str, Any]:
+def adoption_summary(rows: list[Row], rails: list[str]) -> dict[str, Any]:
     """Final adoption per mobile rail and side, and a Bass fit of each daily curve."""
     from sim.analysis.fits import fit_bass
     from sim.records.daybook import DAILY_COLUMNS
@@ -133,19 +134,19 @@ def _share(a: float, b: float) -> float | None:
     return round(a / b, 6) if b else None
 
 
-def _on_shift_seconds(w) -> float:
+def _on_shift_seconds(w: RunRecord) -> float:
     """Driver-seconds on duty, from the shift windows clipped to the run."""
     from sim.market.fleet import shift_windows
 
     total = 0.0
     for i, sh in enumerate(w.fleet.shifts):
         members = w.fleet.shift_of.count(i)
-        windows = shift_windows(sh.start_hour, sh.hours, w.scenario.start, w.duration)
+        windows = shift_windows(sh.start_hour, sh.hours, w.scenario.start, w.scenario.duration_s)
         total += members * sum(b - a for a, b in windows)
     return total
 
 
-def _money(w, scale: float) -> dict[str, Any]:
+def _money(w: RunRecord, scale: float) -> dict[str, Any]:
     led = w.ledger
     yuan = lambda fen: round(fen * scale / 100, 2)  # noqa: E731
     by_policy = {}
@@ -158,12 +159,11 @@ def _money(w, scale: float) -> dict[str, Any]:
             "rides_paid": round(p.paid_rides * scale),
             "free_rides": round(p.free_rides * scale),
         }
-    cash = w.cashier
-    mobile_rides = sum(n for r, n in zip(w.rails, cash.paid_by_rail, strict=True) if r != "cash")
+    mobile_rides = sum(n for r, n in zip(w.rails, w.paid_by_rail, strict=True) if r != "cash")
     spent_total = -led.total(L.SUBSIDY)
     return {
-        "fares_yuan": yuan(sum(cash.fare_by_rail)),
-        "fares_by_rail_yuan": {r: yuan(f) for r, f in zip(w.rails, cash.fare_by_rail, strict=True)},
+        "fares_yuan": yuan(sum(w.fare_by_rail)),
+        "fares_by_rail_yuan": {r: yuan(f) for r, f in zip(w.rails, w.fare_by_rail, strict=True)},
         "fees_yuan": {r: yuan(led.total(L.FEE, rail=r)) for r in w.rails},
         "subsidy_by_policy": by_policy,
         "subsidy_by_side_yuan": {

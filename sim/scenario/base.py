@@ -138,7 +138,7 @@ def by_kind(registry: Registry[Any], base: type[Frozen], default: str | None = N
         if not isinstance(value, dict):
             raise ValueError(f"must be a mapping with a kind, such as {{kind: {default}}}")
         kind = value.get("kind", default)
-        model = registry.settings(kind) if kind in registry else None
+        model = registry.settings(kind) if isinstance(kind, str) and kind in registry else None
         if model is None or not issubclass(model, base):
             detail: InitErrorDetails = {
                 "type": "value_error",
