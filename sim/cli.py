@@ -4,6 +4,7 @@
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
     python run_sim.py validate FILE [--set path=value]...
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+    python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR [--out FILE.html]
 
@@ -102,6 +103,32 @@ def _parser() -> argparse.ArgumentParser:
         help="use a directory that holds another sweep's results (replaced)",
     )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal = sub.add_parser(
+        "calibrate", help="fit scenario parameters to target figures (optuna trials on Dask)"
+    )
+    cal.add_argument("file", type=Path, help="calibration YAML file")
+    cal.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    cal.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="use a running Dask scheduler instead of a local cluster",
+    )
+    cal.add_argument(
+        "--out",
+        type=Path,
+        help="calibration directory (default runs/calibrate-NAME); a rerun resumes it",
+    )
+    cal.add_argument(
+        "--force",
+        action="store_true",
+        help="use a directory that holds another sweep's or calibration's results (replaced)",
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
     cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     cmp.add_argument(
@@ -123,8 +150,8 @@ def _errors(lines: list[str]) -> int:
 
 
 def _unwritten(args) -> str:
-    if args.command == "sweep":
-        return "finished runs are kept; run the sweep again to resume it"
+    if args.command in ("sweep", "calibrate"):
+        return f"finished runs are kept; run the {args.command} again to resume it"
     return "no outputs were written"
 
 
@@ -193,6 +220,25 @@ def _sweep(args) -> int:
     return 0
 
 
+def _calibrate(args) -> int:
+    from sim.calibrate.run import run_calibration
+
+    res = run_calibration(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        log=print,
+        force=args.force,
+    )
+    print(f"outputs: {res.dir}")
+    if not res.ranked():
+        print(f"error: no trial finished; see {res.dir / 'trials.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _compare(args) -> int:
     from sim.report.compare import write_compare
 
@@ -257,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
 
-    commands = {"sweep": _sweep, "compare": _compare, "report": _report}
+    commands = {"sweep": _sweep, "calibrate": _calibrate, "compare": _compare, "report": _report}
     try:
         if args.command in commands:
             return commands[args.command](args)
