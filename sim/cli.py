@@ -150,8 +150,10 @@ def _errors(lines: list[str]) -> int:
 
 
 def _unwritten(args) -> str:
-    if args.command in ("sweep", "calibrate"):
-        return f"finished runs are kept; run the {args.command} again to resume it"
+    if args.command == "sweep":
+        return "finished runs are kept; run the sweep again to resume it"
+    if args.command == "calibrate":
+        return "finished runs are kept; run the calibration again to resume it"
     return "no outputs were written"
 
 
@@ -253,9 +255,10 @@ def _report(args) -> int:
     return 0
 
 
-def _is_sweep_file(path: Path) -> bool:
-    """A sweep file names its ``base`` scenario; anything unreadable is left to the
-    scenario loader to report."""
+def _file_kind(path: Path) -> str:
+    """``sweep`` for a file that names its ``base`` scenario, ``calibration`` if it also
+    names ``targets``, else ``scenario``; anything unreadable is left to the scenario
+    loader to report."""
     import yaml
 
     from sim.scenario.load import load_yaml
@@ -264,27 +267,36 @@ def _is_sweep_file(path: Path) -> bool:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError):
         # not readable as YAML: load_scenario says what is wrong, in its words
-        return False
-    return isinstance(data, dict) and "base" in data
+        return "scenario"
+    if not isinstance(data, dict) or "base" not in data:
+        return "scenario"
+    return "calibration" if "targets" in data else "sweep"
 
 
 def _validate_sweep(args) -> int:
     """Plan every run of a sweep (each scenario resolved and validated) and check its
     metrics, as ``sweep`` does before it starts, without running anything."""
-    from sim.errors import BadInput
     from sim.sweep.runner import check_metrics, plan, read_spec
 
-    if args.overrides:
-        raise BadInput(
-            f"{args.file}: --set applies to scenario files; a sweep file sets"
-            " its runs' overrides under overrides:"
-        )
     spec = read_spec(args.file)
     tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
     check_metrics(spec, tasks, str(args.file))
     print(
         f"ok: {args.file}: sweep of {len(tasks)} runs ({len(tasks) // spec.replications}"
         f" points x {spec.replications} replications) is valid"
+    )
+    return 0
+
+
+def _validate_calibration(args) -> int:
+    """Check a calibration file, its base, its parameters and its targets (on a tiny run),
+    as ``calibrate`` does before it starts, without running any trial."""
+    from sim.calibrate.spec import read_calibration
+
+    cal = read_calibration(args.file)
+    print(
+        f"ok: {args.file}: calibration of {len(cal.spec.params)} parameters to "
+        f"{len(cal.targets)} targets is valid"
     )
     return 0
 
@@ -307,8 +319,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
-        if args.command == "validate" and _is_sweep_file(args.file):
+        kind = _file_kind(args.file) if args.command == "validate" else "scenario"
+        if kind != "scenario" and args.overrides:
+            raise BadInput(
+                f"{args.file}: --set applies to scenario files; a {kind} file sets"
+                " its runs' overrides under overrides:"
+            )
+        if kind == "sweep":
             return _validate_sweep(args)
+        if kind == "calibration":
+            return _validate_calibration(args)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             _check_city(scenario)
