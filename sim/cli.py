@@ -2,7 +2,7 @@
 
     python run_sim.py                       # the default scenario, summary table on stdout
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
-    python run_sim.py validate FILE [--set path=value]...
+    python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
@@ -70,9 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     val = sub.add_parser(
         "validate",
-        help="check a scenario file and its city, or every run of a sweep file, without running it",
+        help="check a scenario file and its city, every run of a sweep file, or a calibration "
+        "file and its targets, without running it",
     )
-    val.add_argument("file", type=Path, help="scenario or sweep YAML file")
+    val.add_argument("file", type=Path, help="scenario, sweep or calibration YAML file")
     val.add_argument(
         "--set",
         dest="overrides",

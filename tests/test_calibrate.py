@@ -270,6 +270,7 @@ def test_targets_that_a_run_cannot_give(tmp_path):
             "A,dayly,,rides_paid,sum,,,,1,1,x",
             "B,daily,rail=alipya,ride_paid,sum,,,,1,1,x",
             "C,daily,,rail,first,,,,1,1,x",
+            "D,daily,day=x,rides_paid,sum,,,,1,1,x",
         ],
     )
     text = "\n".join(lines)
@@ -277,3 +278,4 @@ def test_targets_that_a_run_cannot_give(tmp_path):
     assert "line 3: metric: daily has no column 'ride_paid'" in text
     assert "line 3: where: no row has rail=alipya (rail: alipay, cash, wechat_pay)" in text
     assert "line 4: metric: daily.rail is not a number" in text
+    assert "line 5: where: daily.day holds numbers (got 'x')" in text

@@ -27,7 +27,9 @@ def write_fit(path: Path, cal: Calibration, best: Trial, band: list[Trial]) -> N
         ax.axhspan(t.value - t.tolerance, t.value + t.tolerance, color="0.85", label="tolerance")
         ax.axhline(t.value, color="0.3", lw=1.5, label="target")
         ax.vlines(0, min(runs), max(runs), color="tab:blue", lw=6, alpha=0.35, label="band")
-        ax.scatter([0.15] * len(runs), runs, s=10, color="tab:blue", label="runs")
+        ax.scatter(
+            [0.15] * len(runs), runs, s=10, color="tab:blue", label="runs of the best trials"
+        )
         ax.scatter(
             [0],
             [best.details["mean"][t.id]],

@@ -127,7 +127,7 @@ def _problem(src: str, err: dict[str, Any]) -> Problem:
 
 
 def probe_targets(base: dict[str, Any], targets: list[Target], src: str) -> list[Problem]:
-    """Tables, columns and ``where`` values of the targets, checked on a two-day run of a
+    """Tables, columns and ``where`` values of the targets, checked on a five-day run of a
     tiny sample of the base (a typo then costs no calibration). Nothing is checked when
     the shrunken scenario cannot run: the trials will say what is wrong."""
     from sim.api import run
@@ -135,7 +135,7 @@ def probe_targets(base: dict[str, Any], targets: list[Target], src: str) -> list
 
     data = yaml.safe_load(yaml.safe_dump(base))
     try:
-        apply_override(data, ["duration"], "2d")
+        apply_override(data, ["duration"], "5d")  # long enough for every summary figure
         sample = data.get("population", {}).get("sample", 1.0)
         apply_override(data, ["population", "sample"], min(float(sample), 1e-4))
         apply_override(data, ["outputs", "plots"], False)
@@ -146,6 +146,14 @@ def probe_targets(base: dict[str, Any], targets: list[Target], src: str) -> list
             return [p for t in targets for p in _check(t, tables, src)]
     except Exception:
         return []
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check(t: Target, tables: Tables, src: str) -> list[Problem]:

@@ -32,8 +32,8 @@ from sim.sweep.runner import RunTask, run_seed, scenario_hash
 
 class Objective(Protocol):
     """Scores a trial from the run directories of its replications (in replication order):
-    returns the value to minimise and what to record of it. Raising ``ValueError`` fails
-    the trial with that message."""
+    returns the value to minimise and what to record of it. Raising ``ValueError``,
+    ``KeyError`` or ``OSError`` fails the trial with that message."""
 
     def __call__(self, run_dirs: list[Path]) -> tuple[float, dict[str, Any]]: ...
 
@@ -234,8 +234,8 @@ def _score(
             return
     try:
         value, details = objective(trial.dirs)
-    except ValueError as exc:
-        trial.status, trial.error = "error", str(exc)
+    except (ValueError, KeyError, OSError) as exc:  # a table or column the run lacks
+        trial.status, trial.error = "error", f"{type(exc).__name__}: {exc}"
         return
     if math.isnan(value):
         trial.status, trial.error = "error", "the objective is not a number"
