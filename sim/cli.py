@@ -2,8 +2,9 @@
 
     python run_sim.py                       # the default scenario, summary table on stdout
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
-    python run_sim.py validate FILE [--set path=value]...
+    python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+    python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR [--out FILE.html]
 
@@ -69,9 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     val = sub.add_parser(
         "validate",
-        help="check a scenario file and its city, or every run of a sweep file, without running it",
+        help="check a scenario file and its city, every run of a sweep file, or a calibration "
+        "file and its targets, without running it",
     )
-    val.add_argument("file", type=Path, help="scenario or sweep YAML file")
+    val.add_argument("file", type=Path, help="scenario, sweep or calibration YAML file")
     val.add_argument(
         "--set",
         dest="overrides",
@@ -102,6 +104,32 @@ def _parser() -> argparse.ArgumentParser:
         help="use a directory that holds another sweep's results (replaced)",
     )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal = sub.add_parser(
+        "calibrate", help="fit scenario parameters to target figures (optuna trials on Dask)"
+    )
+    cal.add_argument("file", type=Path, help="calibration YAML file")
+    cal.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    cal.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="use a running Dask scheduler instead of a local cluster",
+    )
+    cal.add_argument(
+        "--out",
+        type=Path,
+        help="calibration directory (default runs/calibrate-NAME); a rerun resumes it",
+    )
+    cal.add_argument(
+        "--force",
+        action="store_true",
+        help="use a directory that holds another sweep's or calibration's results (replaced)",
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
     cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     cmp.add_argument(
@@ -125,6 +153,8 @@ def _errors(lines: list[str]) -> int:
 def _unwritten(args) -> str:
     if args.command == "sweep":
         return "finished runs are kept; run the sweep again to resume it"
+    if args.command == "calibrate":
+        return "finished runs are kept; run the calibration again to resume it"
     return "no outputs were written"
 
 
@@ -193,6 +223,25 @@ def _sweep(args) -> int:
     return 0
 
 
+def _calibrate(args) -> int:
+    from sim.calibrate.run import run_calibration
+
+    res = run_calibration(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        log=print,
+        force=args.force,
+    )
+    print(f"outputs: {res.dir}")
+    if not res.ranked():
+        print(f"error: no trial finished; see {res.dir / 'trials.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _compare(args) -> int:
     from sim.report.compare import write_compare
 
@@ -207,9 +256,10 @@ def _report(args) -> int:
     return 0
 
 
-def _is_sweep_file(path: Path) -> bool:
-    """A sweep file names its ``base`` scenario; anything unreadable is left to the
-    scenario loader to report."""
+def _file_kind(path: Path) -> str:
+    """``sweep`` for a file that names its ``base`` scenario, ``calibration`` if it also
+    names ``targets``, else ``scenario``; anything unreadable is left to the scenario
+    loader to report."""
     import yaml
 
     from sim.scenario.load import load_yaml
@@ -218,27 +268,36 @@ def _is_sweep_file(path: Path) -> bool:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError):
         # not readable as YAML: load_scenario says what is wrong, in its words
-        return False
-    return isinstance(data, dict) and "base" in data
+        return "scenario"
+    if not isinstance(data, dict) or "base" not in data:
+        return "scenario"
+    return "calibration" if "targets" in data else "sweep"
 
 
 def _validate_sweep(args) -> int:
     """Plan every run of a sweep (each scenario resolved and validated) and check its
     metrics, as ``sweep`` does before it starts, without running anything."""
-    from sim.errors import BadInput
     from sim.sweep.runner import check_metrics, plan, read_spec
 
-    if args.overrides:
-        raise BadInput(
-            f"{args.file}: --set applies to scenario files; a sweep file sets"
-            " its runs' overrides under overrides:"
-        )
     spec = read_spec(args.file)
     tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
     check_metrics(spec, tasks, str(args.file))
     print(
         f"ok: {args.file}: sweep of {len(tasks)} runs ({len(tasks) // spec.replications}"
         f" points x {spec.replications} replications) is valid"
+    )
+    return 0
+
+
+def _validate_calibration(args) -> int:
+    """Check a calibration file, its base, its parameters and its targets (on a tiny run),
+    as ``calibrate`` does before it starts, without running any trial."""
+    from sim.calibrate.spec import read_calibration
+
+    cal = read_calibration(args.file)
+    print(
+        f"ok: {args.file}: calibration of {len(cal.spec.params)} parameters to "
+        f"{len(cal.targets)} targets is valid"
     )
     return 0
 
@@ -257,12 +316,20 @@ def main(argv: list[str] | None = None) -> int:
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
 
-    commands = {"sweep": _sweep, "compare": _compare, "report": _report}
+    commands = {"sweep": _sweep, "calibrate": _calibrate, "compare": _compare, "report": _report}
     try:
         if args.command in commands:
             return commands[args.command](args)
-        if args.command == "validate" and _is_sweep_file(args.file):
+        kind = _file_kind(args.file) if args.command == "validate" else "scenario"
+        if kind != "scenario" and args.overrides:
+            raise BadInput(
+                f"{args.file}: --set applies to scenario files; a {kind} file sets"
+                " its runs' overrides under overrides:"
+            )
+        if kind == "sweep":
             return _validate_sweep(args)
+        if kind == "calibration":
+            return _validate_calibration(args)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             _check_city(scenario)

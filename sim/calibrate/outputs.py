@@ -1,0 +1,178 @@
+"""What a calibration writes, rebuilt from its trials on every invocation (nothing here
+reads a clock, so the files are byte-identical whatever the workers): trials.csv,
+figures.csv, best.yaml, fit.png and calibration.md."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.calibrate.spec import Calibration
+from sim.io import files as io
+from sim.scenario.load import apply_override, load_scenario
+from sim.search.study import SearchResult, Trial
+
+OUTPUTS = ("trials.csv", "figures.csv", "best.yaml", "fit.png", "calibration.md")
+
+
+def num(v: Any) -> str:
+    """A number as a CSV or table cell: repr of the float (exact and stable), blank for NaN."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
+    from sim.calibrate.plot import write_fit
+
+    params = list(cal.spec.params)
+    ids = [t.id for t in cal.targets]
+    rows = [
+        [
+            t.number,
+            t.status,
+            num(t.value),
+            *(num(t.params.get(p)) for p in params),
+            *(num(t.details.get("mean", {}).get(i)) for i in ids),
+            " ".join(t.error.split()),
+        ]
+        for t in result.trials
+    ]
+    _csv(out / "trials.csv", ["trial", "status", "loss", *params, *ids, "error"], rows)
+    fig_rows = [
+        [t.number, r, t.seeds[r], i, num(run[i])]
+        for t in result.trials
+        for r, run in enumerate(t.details.get("runs", []))
+        for i in ids
+    ]
+    _csv(out / "figures.csv", ["trial", "replication", "seed", "target", "value"], fig_rows)
+    ranked = result.ranked()
+    for name in ("best.yaml", "fit.png", "calibration.md"):
+        (out / name).unlink(missing_ok=True)
+    if not ranked:
+        return
+    best = ranked[0]
+    band = ranked[: cal.spec.band_trials]
+    io.write_file(out / "best.yaml", lambda p: p.write_text(best_yaml(out, cal, best), "utf-8"))
+    write_fit(out / "fit.png", cal, best, band)
+    io.write_file(
+        out / "calibration.md", lambda p: p.write_text(report(cal, result, band), "utf-8")
+    )
+
+
+def _csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
+    tmp = path.parent / f".{path.name}.tmp"
+    io.write_csv(tmp, columns, rows)
+    os.replace(tmp, path)
+
+
+def fitted_mapping(base: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The fitted values as a nested mapping to merge over the base: a path through a list
+    (``policies.0.amount_yuan``) carries the base's whole list, as ``extends`` replaces
+    lists rather than merging them."""
+    out: dict[str, Any] = {}
+    for path, value in params.items():
+        keys = path.split(".")
+        node, src = out, base
+        for i, key in enumerate(keys[:-1]):
+            child = src.get(key) if isinstance(src, dict) else None
+            if isinstance(child, list):
+                node.setdefault(key, copy.deepcopy(child))
+                apply_override(node, keys[i:], value)
+                break
+            node = node.setdefault(key, {})
+            src = child if isinstance(child, dict) else {}
+        else:
+            node[keys[-1]] = value
+    return out
+
+
+def best_yaml(out: Path, cal: Calibration, best: Trial) -> str:
+    """A scenario that extends the base with the best trial's values."""
+    base_raw = load_scenario(cal.base_path).model_dump(mode="json")
+    rel = os.path.relpath(cal.base_path.resolve(), out.resolve())
+    over = ", ".join(cal.spec.overrides) or "none"
+    head = (
+        f"# Fitted by `run_sim.py calibrate {Path(cal.source).name}`: trial {best.number}, loss "
+        f"{best.value:.4g}\n# (sum of squared errors in tolerances over "
+        f"{len(cal.targets)} targets). The base scenario with the fitted values;\n"
+        f"# the calibration ran it with these overrides: {over}.\n"
+    )
+    body = {"extends": rel, **fitted_mapping(base_raw, best.params)}
+    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def _g(v: float) -> str:
+    return f"{v:,.4g}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
+    """A self-contained markdown section: setup, targets, fitted values and residuals."""
+    spec, best = cal.spec, band[0]
+    ok = len(result.trials) - result.failed
+    lines = [
+        f"## Calibration: `{Path(cal.source).name}`",
+        "",
+        f"Base scenario `{spec.base}` with overrides "
+        f"{', '.join(f'`{o}`' for o in spec.overrides) or 'none'}; targets `{spec.targets}`. "
+        f"{len(result.trials)} trials ({ok} finished) proposed by optuna's TPE sampler "
+        f"(seed {spec.seed}, the first {spec.startup_trials} at random, in batches of "
+        f"{spec.batch}), each run with {spec.replications} replication(s) on seeds common "
+        "to every trial. Loss: the sum over targets of ((model - target) / tolerance)^2, "
+        "the model being the mean over replications.",
+        "",
+        "### Targets",
+        "",
+        "| id | target | tolerance | read from the model as | source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {t.id} | {_g(t.value)} | {_g(t.tolerance)} | {t.label()} | {t.source} |"
+        for t in cal.targets
+    ]
+    lines += [
+        "",
+        f"### Fitted values (best trial {best.number}, loss {best.value:.4g})",
+        "",
+        f"| parameter | range | fitted | best {len(band)} trials |",
+        "| --- | --- | --- | --- |",
+    ]
+    for path, param in spec.params.items():
+        values = [t.params[path] for t in band]
+        spread = (
+            ", ".join(sorted({str(v) for v in values}))
+            if param.choices is not None
+            else f"{_g(min(values))} to {_g(max(values))}"
+        )
+        fitted = best.params[path]
+        cell = _g(fitted) if isinstance(fitted, float) else str(fitted)
+        lines.append(f"| `{path}` | {param.describe()} | **{cell}** | {spread} |")
+    lines += [
+        "",
+        "### Residuals",
+        "",
+        f"Model: the best trial's mean over its {spec.replications} replication(s); band: "
+        f"lowest to highest over every replication of the best {len(band)} trials.",
+        "",
+        "| id | target | model | band | residual | in tolerances |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in cal.targets:
+        model = best.details["mean"][t.id]
+        runs = [r[t.id] for tr in band for r in tr.details["runs"]]
+        res = model - t.value
+        lines.append(
+            f"| {t.id} | {_g(t.value)} | {_g(model)} | {_g(min(runs))} to {_g(max(runs))} "
+            f"| {res:+.4g} | {res / t.tolerance:+.2f} |"
+        )
+    lines += [
+        "",
+        "The figure `fit.png` shows each target against the model; `trials.csv` lists every "
+        "trial, `figures.csv` every run's figures, and `best.yaml` is the fitted scenario.",
+        "",
+    ]
+    return "\n".join(lines)
