@@ -146,6 +146,8 @@ class CellIndex:
         self.rings_around = city.rings_around
         self._ring_cache = city._rings_cache  # read directly: this is the hot path
         self.count = 0
+        self.zone_rings = 1  # a street's zone: her cell, else the ring around it (below)
+        self._wide_zones: dict[int, list[int]] = {}
 
     def add(self, key: int, node: int) -> None:
         self.cells[self.node_cell[node]][key] = node
@@ -186,6 +188,13 @@ class CellIndex:
             return keys, nodes
         centre = self.node_cell[node]
         cells = self.cells
+        if self.zone_rings > 1:
+            for cell in self._zone_cells(centre):
+                bucket = cells[cell]
+                if bucket:
+                    keys += bucket
+                    nodes += bucket.values()
+            return keys, nodes
         bucket = cells[centre]
         if bucket:
             return list(bucket), list(bucket.values())
@@ -204,6 +213,8 @@ class CellIndex:
             return 0
         centre = self.node_cell[node]
         cells = self.cells
+        if self.zone_rings > 1:
+            return sum(len(cells[c]) for c in self._zone_cells(centre))
         n = len(cells[centre])
         if n:
             return n
@@ -212,6 +223,16 @@ class CellIndex:
             for cell in rings[1]:
                 n += len(cells[cell])
         return n
+
+    def _zone_cells(self, centre: int) -> list[int]:
+        """Every cell within ``zone_rings`` rings of ``centre`` (a wide zone)."""
+        got = self._wide_zones.get(centre)
+        if got is None:
+            rings = self.rings_around(centre, full=self.zone_rings > 6)
+            got = self._wide_zones[centre] = [
+                c for ring in rings[: self.zone_rings + 1] for c in ring
+            ]
+        return got
 
     def _walk(
         self, rings: list[list[int]], extra_rings: int, enough: int, max_ring: int

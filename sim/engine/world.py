@@ -165,7 +165,7 @@ class World:
 
     def _build_dispatch(self) -> None:
         scn = self.scenario
-        self.dispatch = Dispatcher(self, scn.dispatch, self.pop, scn.payment.rails)
+        self.dispatch = Dispatcher(self, scn.dispatch, self.pop, scn.payment.rails, self.sample)
 
     def _channel_ix(self, ride: Ride) -> int:
         """Index of the ride's channel in ``channels``: street, each app, prebooking."""

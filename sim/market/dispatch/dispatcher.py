@@ -36,7 +36,12 @@ class Dispatcher:
     """Idle-driver indices plus one matcher per channel; the engine talks only to this."""
 
     def __init__(
-        self, engine: Engine, spec: Dispatch, pop: Population, rails: Sequence[Rail]
+        self,
+        engine: Engine,
+        spec: Dispatch,
+        pop: Population,
+        rails: Sequence[Rail],
+        sample: float = 1.0,
     ) -> None:
         city = engine.city
         self.node = engine.fleet.node  # drivers' nodes (the fleet's own list, kept current)
@@ -60,7 +65,7 @@ class Dispatcher:
             for i, (name, policy) in enumerate(zip(names, policies, strict=True))
         ]
         self.clocked = any(m.own_clock for m in self.app)  # any app matching on its own clock
-        self.street = StreetHail(engine, self, spec.street, limit)
+        self.street = StreetHail(engine, self, spec.street, limit, sample)
         self.prebook = PrebookFavourite(engine, self, pop.favourite, limit)
 
     def offering(self, platform: int) -> Offering:

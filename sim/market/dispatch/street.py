@@ -3,6 +3,7 @@ around her."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,15 +23,25 @@ class StreetHail(Matcher):
     """Riders at the roadside; idle cruising taxis in her zone (her cell, or the ring of
     cells around it when hers has none) find her at ``find_per_taxi_min`` per taxi per
     minute, and a taxi that becomes free near waiting riders takes the oldest.
+
+    In a sample of the city (``population.sample``) her zone widens to every cell within
+    ``zone_rings(sample)`` rings: the area where the sample's taxis are as many as the
+    full city's in her cell, so a sampled street is as busy as the city's, not empty.
     """
 
     index: CellIndex
     waiting: CellIndex
 
     def __init__(
-        self, engine: Engine, dispatcher: Dispatcher, settings: Street, max_pickup_s: float
+        self,
+        engine: Engine,
+        dispatcher: Dispatcher,
+        settings: Street,
+        max_pickup_s: float,
+        sample: float = 1.0,
     ) -> None:
         super().__init__(engine, dispatcher.idle_any, max_pickup_s)
+        self.index.zone_rings = self.waiting.zone_rings = zone_rings(sample)
         self.rate_s = settings.find_per_taxi_min / 60.0
         self.pickup_s = settings.pickup_s
         self.exponential = Pool(engine.stream("dispatch.street").standard_exponential)
@@ -82,3 +93,9 @@ class StreetHail(Matcher):
         self.dequeue(ride)
         self.engine.assign(ride, d, self.city.time_s(node, ride.origin) + self.pickup_s)
         return True
+
+
+def zone_rings(sample: float) -> int:
+    """Rings of cells around hers whose area holds, at this sample, as many taxis as her
+    own cell in the full city: (2r + 1)^2 cells ~ 1 / sample; at least 1."""
+    return max(1, round((1.0 / math.sqrt(sample) - 1.0) / 2.0))
