@@ -91,7 +91,7 @@ def run(
     """
     scn, source = resolve(scenario, seed, overrides)
     temp = None if out else Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-"))
-    target = Path(out) if out else temp / "run"
+    target = io.real_target(Path(out)) if out else temp / "run"
     try:
         results = _run(scn, source, target, force, progress)
     except BaseException:
@@ -113,12 +113,12 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress:
         summary = summarize(outcome)
         io.write_tables(outcome.world, staging)
         io.write_json(staging / "summary.json", summary)
-        io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
+        io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source, city))
         if scn.outputs.plots:
             from sim.report.plots import write_plots
 
             write_plots(outcome.world, staging / "plots")
-        io.commit(staging, target)
+        io.commit(staging, target, force)
     except BaseException:
         io.discard(staging)
         raise

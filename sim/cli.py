@@ -152,18 +152,24 @@ def _run(args, scenario) -> int:
         from sim.io import files as io
 
         io.require_parquet()
+        out = io.real_target(out)
         io.check_target(out, force)
         hidden = out.parent / f".{out.name}.csv-{os.getpid()}"
         try:  # written and converted under a hidden name, then renamed into place
-            results = run(scenario, hidden, progress=progress)
+            results = run(
+                args.file, hidden, seed=args.seed, overrides=args.overrides, progress=progress
+            )
             io.tables_to_parquet(hidden)
-            io.commit(hidden, out)
+            io.commit(hidden, out, force)
         except BaseException:
             io.discard(hidden)
             raise
         results.dir = out
     else:
-        results = run(scenario, out, force=force, progress=progress)
+        # the file, not the loaded scenario: the manifest records it and what it extends
+        results = run(
+            args.file, out, seed=args.seed, overrides=args.overrides, force=force, progress=progress
+        )
     if not args.quiet:
         print(summary_table(results.summary))
     print(f"outputs: {results.dir}")
@@ -253,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", str(DEFAULT_SCENARIO), *argv]  # no command: the default scenario
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGHUP"):  # the terminal went away: stop as cleanly as for SIGTERM
+        signal.signal(signal.SIGHUP, _terminate)
 
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
@@ -282,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted: {_unwritten(args)}", file=sys.stderr)
         return 130
     except SystemExit as exc:
-        if exc.code == 128 + signal.SIGTERM:
+        if exc.code in (128 + signal.SIGTERM, 128 + getattr(signal, "SIGHUP", 1)):
             print(f"terminated: {_unwritten(args)}", file=sys.stderr)
         raise
     except MemoryError:

@@ -14,6 +14,7 @@ from sim.errors import CityError
 from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
 
 EARTH_R_M = 6_371_008.8
+MAX_EDGE_M = 1_000_000.0  # no road segment is 1,000 km long: such a length is a unit error
 
 
 def _road(g: nx.DiGraph, a: int, b: int, length: float, mps: float) -> None:
@@ -107,6 +108,11 @@ def graphml_graph(spec: GraphmlCity) -> nx.DiGraph:
         length = _num(d.get("length"))
         if not length >= 0:
             length = math.dist(pos[a], pos[b])
+        if length > MAX_EDGE_M:
+            raise CityError(
+                f"city.path: edge {a!r} -> {b!r} is {length:,.0f} m long, more than the"
+                f" {MAX_EDGE_M / 1000:,.0f} km any road segment has (is length in metres?)"
+            )
         t = _num(d.get("travel_time"))
         if not t > 0:
             kph = _num(d.get("speed_kph"))

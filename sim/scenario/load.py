@@ -340,6 +340,19 @@ def _read_extended(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merge(_read_extended(base, (*seen, path.resolve())), data)
 
 
+def input_files(path: str | Path) -> list[Path]:
+    """A scenario file and every file its ``extends`` chain reads, nearest first."""
+    files = [Path(path)]
+    while True:
+        parent = _read(files[-1]).get("extends")
+        if not isinstance(parent, str):
+            return files
+        nxt = (files[-1].parent / parent).resolve()
+        if nxt in files or not nxt.is_file():
+            return files
+        files.append(nxt)
+
+
 def load_scenario(
     path: str | Path, overrides: list[str] | None = None, seed: int | None = None
 ) -> Scenario:

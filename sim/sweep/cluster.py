@@ -64,7 +64,7 @@ def execute(task: RunTask) -> dict[str, Any]:
         if is_complete(final, task.hash):
             io.discard(staging)
         else:
-            io.commit(staging, final)
+            io.commit(staging, final, force=True)  # a stale run of an older hash
     except Exception as exc:
         io.discard(staging)
         return {
