@@ -214,18 +214,19 @@ def _report(args) -> int:
 
 
 def _is_sweep_file(path: Path) -> bool:
-    """A sweep file names its ``base`` scenario; anything unreadable is left to the
-    scenario loader to report."""
-    import yaml
-
-    from sim.scenario.load import load_yaml
+    """A sweep file names its ``base`` scenario and no section of a scenario (a scenario
+    with a stray ``base:`` is a scenario with an unknown key); anything unreadable is left
+    to the scenario loader to report."""
+    from sim.errors import ScenarioError
+    from sim.scenario.spec import Scenario
+    from sim.scenario.yamlfile import read_yaml_file
 
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError):
-        # not readable as YAML: load_scenario says what is wrong, in its words
-        return False
-    return isinstance(data, dict) and "base" in data
+        data = read_yaml_file(path)
+    except ScenarioError:
+        return False  # load_scenario says what is wrong, in its words
+    scenario_only = set(Scenario.model_fields) - {"seed"}
+    return isinstance(data, dict) and "base" in data and not set(data) & scenario_only
 
 
 def _validate_sweep(args) -> int:

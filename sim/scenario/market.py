@@ -9,9 +9,11 @@ from pydantic import Field, field_validator, model_validator
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
+    MAX_RIDERS,
     Frozen,
     NonNeg,
     Pos,
+    Price,
     Share,
 )
 
@@ -131,7 +133,7 @@ class Broadcast(Frozen):
     grab_per_pickup_min: float = Field(default=0.25, ge=0)
     on_timeout: Literal["widen", "tip", "give_up"] = "widen"
     widen_factor: float = Field(default=2.0, ge=1)
-    tip_yuan: NonNeg = 5.0
+    tip_yuan: Price = 5.0
     max_rounds: int = Field(default=3, ge=1, le=20)
 
 
@@ -179,8 +181,8 @@ class Dispatch(Frozen):
 class PopulationSpec(Frozen):
     """The persistent riders and drivers, and the share of them the run simulates."""
 
-    riders: int | None = Field(default=None, ge=1, le=50_000_000)  # None: from demand
-    rides_per_rider_day: Pos = 0.5
+    riders: int | None = Field(default=None, ge=1, le=MAX_RIDERS)  # None: from demand
+    rides_per_rider_day: float = Field(default=0.5, gt=0, le=100)
     propensity_shape: Pos = 1.0  # gamma shape of riders' ride propensity (1 = exponential)
     sample: float = Field(default=1.0, gt=0, le=1)
     platforms: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = Field(

@@ -16,19 +16,19 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario.base import Frozen, LocalTime, NonNeg
+from sim.scenario.base import MAX_BUDGET_YUAN, MAX_ROAD_M, Frozen, LocalTime, NonNeg, Price
 
 
 class Tariff(Frozen):
     """Beijing 2013 taxi tariff: 13 yuan covers 3 km, then 2.3 yuan/km."""
 
-    flag_fall_yuan: NonNeg = 13.0
-    flag_fall_km: NonNeg = 3.0
-    per_km_yuan: NonNeg = 2.3
+    flag_fall_yuan: Price = 13.0
+    flag_fall_km: float = Field(default=3.0, ge=0, le=MAX_ROAD_M / 1000)
+    per_km_yuan: Price = 2.3
     # Low-speed charge: 2 km of fare per 5 minutes spent below slow_kph (Beijing 2013).
-    waiting_yuan_per_5min: NonNeg = 4.6
+    waiting_yuan_per_5min: Price = 4.6
     slow_kph: NonNeg = 12.0
-    surcharge_yuan: NonNeg = 0.0
+    surcharge_yuan: Price = 0.0
 
 
 class Checkout(Frozen):
@@ -119,8 +119,8 @@ class Payment(Frozen):
 
 
 class AmountRange(Frozen):
-    min: float = Field(ge=0)
-    max: float = Field(ge=0)
+    min: Price
+    max: Price
 
     @model_validator(mode="after")
     def _order(self) -> AmountRange:
@@ -130,8 +130,8 @@ class AmountRange(Frozen):
 
 
 class Budget(Frozen):
-    total_yuan: float | None = Field(default=None, ge=0)
-    daily_yuan: float | None = Field(default=None, ge=0)
+    total_yuan: float | None = Field(default=None, ge=0, le=MAX_BUDGET_YUAN)
+    daily_yuan: float | None = Field(default=None, ge=0, le=MAX_BUDGET_YUAN)
 
 
 class SubsidyPolicy(Frozen):
@@ -141,7 +141,7 @@ class SubsidyPolicy(Frozen):
     rail: str
     platform: str | None = None
     side: Literal["rider", "driver"]
-    amount_yuan: Annotated[float, Field(ge=0)] | AmountRange = Field(default=0.0)
+    amount_yuan: Price | AmountRange = Field(default=0.0)
     per_user_daily_cap: int | None = Field(default=None, ge=0)
     daily_free_rides: int = Field(default=0, ge=0, le=1_000_000)
     start: LocalTime
