@@ -232,7 +232,10 @@ def _is_sweep_file(path: Path) -> bool:
 def _validate_sweep(args) -> int:
     """Plan every run of a sweep (each scenario resolved and validated) and check its
     metrics, as ``sweep`` does before it starts, without running anything."""
+    import json
+
     from sim.errors import BadInput
+    from sim.scenario.load import scenario_from_dict
     from sim.sweep.runner import check_metrics, plan, read_spec
 
     if args.overrides:
@@ -242,6 +245,9 @@ def _validate_sweep(args) -> int:
         )
     spec = read_spec(args.file)
     tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
+    cities = {json.dumps(t.scenario["city"], sort_keys=True): t.scenario for t in tasks}
+    for scenario in cities.values():  # each distinct city checked as run checks it
+        _check_city(scenario_from_dict(scenario, str(args.file)))
     check_metrics(spec, tasks, str(args.file))
     print(
         f"ok: {args.file}: sweep of {len(tasks)} runs ({len(tasks) // spec.replications}"
@@ -290,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: {_unwritten(args)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed (| head): the work is done and written
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+        return 0
     except SystemExit as exc:
         if exc.code in (128 + signal.SIGTERM, 128 + getattr(signal, "SIGHUP", 1)):
             print(f"terminated: {_unwritten(args)}", file=sys.stderr)

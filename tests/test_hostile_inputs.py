@@ -190,3 +190,77 @@ def test_the_largest_prices_allowed_keep_every_fen_exact(tmp_path):
     done = fares[~np.isnan(fares)]
     assert done.size and (done >= 1_000_000).all() and (done == np.round(done)).all()
     assert done.max() < 2**53
+
+
+# ---- 11, 12. clean answers ---------------------------------------------------------------------
+
+
+def test_a_closed_stdout_does_not_fail_a_finished_run(tmp_path, scenario):
+    out = tmp_path / "o"
+    p = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_sim.py"), "run", str(scenario), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    p.stdout.close()  # as `| head` does once it has its lines
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0, err
+    assert err == "" and (out / "summary.json").is_file()
+
+
+def _metre_grid(path: Path, crs: str | None) -> None:
+    import networkx as nx
+
+    g = nx.DiGraph(**({"crs": crs} if crs else {}))
+    for r in range(3):
+        for c in range(3):
+            g.add_node(f"{r}-{c}", x=c * 40.0, y=r * 40.0)
+    for r in range(3):
+        for c in range(3):
+            for dr, dc in ((0, 1), (1, 0)):
+                if r + dr < 3 and c + dc < 3:
+                    a, b = f"{r}-{c}", f"{r + dr}-{c + dc}"
+                    g.add_edge(a, b, length=40.0)
+                    g.add_edge(b, a, length=40.0)
+    nx.write_graphml(g, path)
+
+
+def test_metre_coordinates_without_a_crs_are_read_as_metres(tmp_path):
+    from sim.city.travel import build_city
+    from sim.scenario.city import GraphmlCity
+
+    _metre_grid(tmp_path / "m.graphml", None)
+    c = build_city(GraphmlCity(path=str(tmp_path / "m.graphml")), cache_dir=tmp_path / "c")
+    assert c.xy.max() - c.xy.min() == pytest.approx(80.0)
+    assert c.dist_m(c.node_of("0-0"), c.node_of("2-2")) == 160
+
+
+def test_validate_of_a_sweep_checks_its_city_and_builds_no_matrices(tmp_path):
+    import networkx as nx
+
+    g = nx.DiGraph(crs="epsg:32650")
+    for i in range(4):
+        g.add_node(str(i), x=i * 100.0, y=0.0)
+    g.add_edge("0", "1", length=100.0)
+    g.add_edge("1", "0", length=100.0)
+    g.add_edge("2", "3", length=100.0)
+    g.add_edge("3", "2", length=100.0)
+    nx.write_graphml(g, tmp_path / "two.graphml")
+    base = {**small(), "city": {"kind": "graphml", "path": str(tmp_path / "two.graphml")}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(base))
+    f = tmp_path / "sweep.yaml"
+    f.write_text("base: s.yaml\ngrid:\n  fleet.drivers: [20, 30]\n")
+    code, err, _ = cli("validate", str(f))
+    clean(code, err, "not strongly connected")
+    base["city"]["largest_component"] = True
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(base))
+    cache = tmp_path / "cache"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "validate", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TAXISIM_CACHE": str(cache)},
+    )
+    assert r.returncode == 0, r.stderr
+    assert not list(cache.rglob("*.npy"))

@@ -169,3 +169,69 @@ def test_sighup_stops_a_run_like_sigterm(tmp_path):
     assert proc.returncode == 128 + signal.SIGHUP, err
     assert err.startswith("terminated:") and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]
+
+
+# ---- 11. damaged run directories are named, not tracebacks ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    return sim.run(small(), tmp_path_factory.mktemp("run") / "r").dir
+
+
+def _copy(finished: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(finished, tmp_path / "r"))
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (b'{"requests": 1', "summary.json: damaged: not valid JSON"),
+        (b"[1, 2]", "summary.json: damaged: holds a list, not a mapping"),
+        (b"\xff\xfe\x00binary", "summary.json: damaged: not UTF-8 text"),
+        (None, "summary.json: missing"),
+        ("dir", "summary.json: is a directory, not a file"),
+    ],
+)
+def test_damaged_json_is_named(finished, tmp_path, content, needle):
+    from sim.errors import BadInput
+
+    d = _copy(finished, tmp_path)
+    path = d / "summary.json"
+    path.unlink()
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(BadInput, match=needle.replace(".", r"\.")):
+        iofiles.read_json(path)
+
+
+def test_damaged_tables_are_named(finished, tmp_path):
+    from sim.errors import BadInput
+
+    d = _copy(finished, tmp_path)
+    rides = d / "rides.csv"
+    data = rides.read_bytes()
+    rides.write_bytes(data[: len(data) // 2 - 7])  # cut mid-line
+    with pytest.raises(BadInput, match=r"rides\.csv: damaged: the last line is cut short"):
+        iofiles.read_columns(d, "rides")
+    cut = data[: len(data) // 2]
+    rides.write_bytes(cut[: cut.rindex(b"\n") - 9] + b"\n")  # a line missing its end
+    with pytest.raises(BadInput, match=r"rides\.csv: damaged: line \d+ has \d+ fields"):
+        iofiles.read_columns(d, "rides")
+    rides.write_bytes(b"\x00\xff" * 100)
+    with pytest.raises(BadInput, match=r"rides\.csv: damaged"):
+        iofiles.read_columns(d, "rides")
+    rides.write_bytes(b"")
+    with pytest.raises(BadInput, match=r"rides\.csv: damaged: empty"):
+        iofiles.read_columns(d, "rides")
+    rides.unlink()
+    rides.mkdir()
+    with pytest.raises(BadInput, match=r"rides\.csv: is a directory"):
+        iofiles.read_columns(d, "rides")
+    (d / "daily.csv").unlink()
+    with pytest.raises(BadInput, match=r"daily\.csv: missing"):
+        iofiles.read_table(d / "daily.csv")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import networkx as nx
+import pytest
 import yaml
 
 from sim.io import files as iofiles
@@ -47,3 +49,20 @@ def test_another_program_version_recomputes(tmp_path, monkeypatch):
     iofiles.git_commit.cache_clear()
     monkeypatch.setattr(iofiles, "git_commit", lambda: "0" * 40)
     assert not set(first) & set(_hashes(tmp_path))
+
+
+def test_the_local_cluster_admits_only_its_own_client():
+    from distributed import Client
+
+    from sim.sweep.cluster import dask_client
+
+    with dask_client(1, None, None, True) as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:")
+        assert client.submit(sum, [1, 2]).result() == 3
+        for attempt in (address, address.replace("tls://", "tcp://")):
+            with (
+                pytest.raises(Exception),  # noqa: B017 (refused: any comm or TLS error)
+                Client(attempt, timeout="3s") as intruder,
+            ):
+                intruder.run(os.getpid)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import BadInput, OutputExists  # noqa: F401  (re-exported)
+from sim.io.readers import csv_rows, damaged, read_json  # noqa: F401  (re-exported)
 from sim.io.targets import (  # noqa: F401  (the run directory's life cycle, re-exported)
     PROJECT,
     check_target,
@@ -192,14 +193,13 @@ def write_tables(world, staging: Path) -> None:
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
-    """A CSV output as columns: numbers as float arrays, anything else as strings."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        cols: list[list[str]] = [[] for _ in header]
-        for row in reader:
-            for c, v in zip(cols, row, strict=True):
-                c.append(v)
+    """A CSV output as columns: numbers as float arrays, anything else as strings;
+    ``BadInput`` naming the file when it is missing or damaged."""
+    header, rows = csv_rows(Path(path))
+    cols: list[list[str]] = [[] for _ in header]
+    for row in rows:
+        for c, v in zip(cols, row, strict=True):
+            c.append(v)
     out = {}
     for name, values in zip(header, cols, strict=True):
         try:
@@ -298,18 +298,21 @@ def read_columns(
     kinds = SCHEMAS.get(name, {})
     pq_path = folder / f"{name}.parquet"
     if pq_path.exists():
+        import pyarrow as pa
         from pyarrow import parquet as pq
 
-        table = pq.read_table(pq_path, columns=columns)
+        try:
+            table = pq.read_table(pq_path, columns=columns)
+        except (pa.ArrowException, OSError) as exc:
+            msg = " ".join(str(exc).split())
+            raise damaged(pq_path, f"damaged: not a readable parquet table ({msg})") from None
         return {c: _arrow_column(table.column(c), kinds.get(c)) for c in table.column_names}
-    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        keep = [i for i, c in enumerate(header) if columns is None or c in columns]
-        cols: list[list[str]] = [[] for _ in keep]
-        for row in reader:
-            for c, i in zip(cols, keep, strict=True):
-                c.append(row[i])
+    header, rows = csv_rows(folder / f"{name}.csv")
+    keep = [i for i, c in enumerate(header) if columns is None or c in columns]
+    cols: list[list[str]] = [[] for _ in keep]
+    for row in rows:
+        for c, i in zip(cols, keep, strict=True):
+            c.append(row[i])
     return {
         header[i]: _text_column(values, kinds.get(header[i]))
         for i, values in zip(keep, cols, strict=True)

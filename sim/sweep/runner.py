@@ -429,6 +429,6 @@ def check_metrics(spec: SweepSpec, tasks: list[RunTask], source: str) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.parent / f".{path.name}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
     io.write_json(tmp, data)
     os.replace(tmp, path)
