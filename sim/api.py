@@ -94,7 +94,7 @@ def run(
     scn, source = resolve(scenario, seed, overrides)
     temp: Path | None = None
     if out:
-        target = Path(out)
+        target = io.real_target(Path(out))
     else:
         temp = Path(tempfile.mkdtemp(prefix=f"taxisim-{scn.name}-"))
         target = temp / "run"
@@ -126,12 +126,12 @@ def _run(scn: Scenario, source: str | None, target: Path, force: bool, progress:
             outcome.ledger,
         )
         io.write_json(staging / "summary.json", summary)
-        io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source))
+        io.write_json(staging / "manifest.json", io.manifest(scn, outcome.wall_s, source, city))
         if scn.outputs.plots:
             from sim.report.plots import write_plots
 
             write_plots(staging / "plots", scn, outcome.daily, outcome.timeseries)
-        io.commit(staging, target)
+        io.commit(staging, target, force)
     except BaseException:
         io.discard(staging)
         raise

@@ -182,18 +182,24 @@ def _run(args, scenario) -> int:
         from sim.io import files as io
 
         io.require_parquet()
+        out = io.real_target(out)
         io.check_target(out, force)
         hidden = out.parent / f".{out.name}.csv-{os.getpid()}"
         try:  # written and converted under a hidden name, then renamed into place
-            results = run(scenario, hidden, progress=progress)
+            results = run(
+                args.file, hidden, seed=args.seed, overrides=args.overrides, progress=progress
+            )
             io.tables_to_parquet(hidden)
-            io.commit(hidden, out)
+            io.commit(hidden, out, force)
         except BaseException:
             io.discard(hidden)
             raise
         results.dir = out
     else:
-        results = run(scenario, out, force=force, progress=progress)
+        # the file, not the loaded scenario: the manifest records it and what it extends
+        results = run(
+            args.file, out, seed=args.seed, overrides=args.overrides, force=force, progress=progress
+        )
     if not args.quiet:
         print(summary_table(results.summary))
     print(f"outputs: {results.dir}")
@@ -257,19 +263,20 @@ def _report(args) -> int:
 
 
 def _file_kind(path: Path) -> str:
-    """``sweep`` for a file that names its ``base`` scenario, ``calibration`` if it also
-    names ``targets``, else ``scenario``; anything unreadable is left to the scenario
-    loader to report."""
-    import yaml
-
-    from sim.scenario.load import load_yaml
+    """``sweep`` for a file that names its ``base`` scenario and no section of a scenario
+    (a scenario with a stray ``base:`` is a scenario with an unknown key), ``calibration``
+    if it also names ``targets``, else ``scenario``; anything unreadable is left to the
+    scenario loader to report."""
+    from sim.errors import ScenarioError
+    from sim.scenario.spec import Scenario
+    from sim.scenario.yamlfile import read_yaml_file
 
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError):
-        # not readable as YAML: load_scenario says what is wrong, in its words
-        return "scenario"
-    if not isinstance(data, dict) or "base" not in data:
+        data = read_yaml_file(path)
+    except ScenarioError:
+        return "scenario"  # load_scenario says what is wrong, in its words
+    scenario_only = set(Scenario.model_fields) - {"seed"}
+    if not isinstance(data, dict) or "base" not in data or set(data) & scenario_only:
         return "scenario"
     return "calibration" if "targets" in data else "sweep"
 
@@ -277,10 +284,16 @@ def _file_kind(path: Path) -> str:
 def _validate_sweep(args) -> int:
     """Plan every run of a sweep (each scenario resolved and validated) and check its
     metrics, as ``sweep`` does before it starts, without running anything."""
+    import json
+
+    from sim.scenario.load import scenario_from_dict
     from sim.sweep.runner import check_metrics, plan, read_spec
 
     spec = read_spec(args.file)
     tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
+    cities = {json.dumps(t.scenario["city"], sort_keys=True): t.scenario for t in tasks}
+    for scenario in cities.values():  # each distinct city checked as run checks it
+        _check_city(scenario_from_dict(scenario, str(args.file)))
     check_metrics(spec, tasks, str(args.file))
     print(
         f"ok: {args.file}: sweep of {len(tasks)} runs ({len(tasks) // spec.replications}"
@@ -312,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", str(DEFAULT_SCENARIO), *argv]  # no command: the default scenario
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGHUP"):  # the terminal went away: stop as cleanly as for SIGTERM
+        signal.signal(signal.SIGHUP, _terminate)
 
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
@@ -348,8 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: {_unwritten(args)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed (| head): the work is done and written
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit does not fail again
+        return 0
     except SystemExit as exc:
-        if exc.code == 128 + signal.SIGTERM:
+        if exc.code in (128 + signal.SIGTERM, 128 + getattr(signal, "SIGHUP", 1)):
             print(f"terminated: {_unwritten(args)}", file=sys.stderr)
         raise
     except MemoryError:

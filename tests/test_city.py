@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +17,11 @@ from sim.errors import CityError
 from sim.scenario.city import GraphmlCity, GridCity, Place, RingRadialCity
 
 LON, LAT = 116.40, 39.90  # Beijing
+
+
+def own(cache: Path) -> Path:
+    """This user's private directory in a matrix cache."""
+    return cache / f"u{os.getuid()}"
 
 
 def _write(tmp_path: Path, g: nx.Graph, name: str = "g.graphml") -> str:
@@ -124,7 +130,7 @@ def test_cache_second_build_loads_from_disk(tmp_path: Path, monkeypatch) -> None
     first = build_city(spec, cache_dir=tmp_path)
     other = build_city(GridCity(rows=5, cols=6), cache_dir=tmp_path / "other")
     assert other.graph_hash != first.graph_hash
-    files = sorted(p.name for p in tmp_path.glob("*.npy"))
+    files = sorted(p.name for p in own(tmp_path).glob("*.npy"))
     assert files == [f"{first.graph_hash}.dist.npy", f"{first.graph_hash}.time.npy"]
 
     def no_compute(self):
@@ -150,7 +156,7 @@ def test_unwritable_cache_keeps_matrices_in_memory(tmp_path: Path) -> None:
 def test_env_var_names_the_default_cache(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TAXISIM_CACHE", str(tmp_path / "env"))
     c = build_city(GridCity(rows=2, cols=2))
-    assert (tmp_path / "env" / f"{c.graph_hash}.time.npy").exists()
+    assert (own(tmp_path / "env") / f"{c.graph_hash}.time.npy").exists()
 
 
 def _two_components(tmp_path: Path) -> str:
@@ -285,7 +291,7 @@ def test_symmetric_matrix_is_known_and_kept(tmp_path: Path, two_way: bool) -> No
     assert (c._T_from is not None) == two_way
     for src in range(c.n):
         assert c.times_from_all(src).tolist() == [c.time_s(src, d) for d in range(c.n)]
-    marker = tmp_path / "cache" / f"{c.graph_hash}.symmetric"
+    marker = own(tmp_path / "cache") / f"{c.graph_hash}.symmetric"
     assert marker.exists() == two_way
     if two_way:  # the answer kept beside the matrices is what the next build reads
         marker.write_text("0")

@@ -39,7 +39,7 @@ def test_run_refuses_the_project_directory(tmp_path, monkeypatch):
     """Through the API with the project directory pointed at a scratch folder, so a broken
     check replaces that folder and not the project."""
     import sim
-    from sim.io import files as io
+    from sim.io import targets as io
 
     proj = tmp_path / "proj"
     proj.mkdir()

@@ -313,7 +313,9 @@ def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
 # ---- interruption --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_signal_leaves_no_output_directory(tmp_path, sig, code):
     f = tmp_path / "long.yaml"
     f.write_text(yaml.safe_dump(small(duration="20d", demand={"daily_requests": 40000})))

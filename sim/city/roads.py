@@ -15,6 +15,7 @@ from sim.registry import CITY_KINDS
 from sim.scenario.city import GraphmlCity, GridCity, RingRadialCity
 
 EARTH_R_M = 6_371_008.8
+MAX_EDGE_M = 1_000_000.0  # no road segment is 1,000 km long: such a length is a unit error
 
 
 def _road(g: nx.DiGraph, a: int, b: int, length: float, mps: float) -> None:
@@ -73,6 +74,37 @@ def _maxspeed_kph(value: object) -> float | None:
     return sum(nums) / len(nums) * (1.609344 if "mph" in text else 1.0) if nums else None
 
 
+def _project(xy: np.ndarray) -> np.ndarray:
+    """Longitude and latitude to metres: equirectangular around the mean point."""
+    lon0, lat0 = xy.mean(axis=0)
+    out = np.radians(xy - (lon0, lat0)) * EARTH_R_M
+    out[:, 0] *= math.cos(math.radians(lat0))
+    return out
+
+
+def _looks_lonlat(raw: nx.Graph, ids: list, xy: np.ndarray) -> bool:
+    """Without a CRS: degrees if the coordinates fit longitude and latitude and, when the
+    edges give their lengths in metres, those lengths agree better with degrees than with
+    metres (a small city drawn in metres also fits the box of degrees)."""
+    if not (np.abs(xy) <= (180, 90)).all():
+        return False
+    at = {v: i for i, v in enumerate(ids)}
+    pairs = [
+        (at[a], at[b], _num(d.get("length")))
+        for a, b, d in raw.edges(data=True)
+        if a != b and _num(d.get("length")) > 0
+    ]
+    if not pairs:
+        return True
+    a, b, length = (np.array(x) for x in zip(*pairs, strict=True))
+    ratios = []
+    for pts in (_project(xy), xy):
+        span = np.hypot(*(pts[a] - pts[b]).T)
+        ok = span > 0
+        ratios.append(np.median(np.abs(np.log(length[ok] / span[ok]))) if ok.any() else np.inf)
+    return bool(ratios[0] <= ratios[1])
+
+
 def graphml_graph(spec: GraphmlCity) -> nx.DiGraph:
     """An osmnx road network: project to metres, derive edge times, keep the fastest edge."""
     path = Path(spec.path).expanduser()
@@ -93,11 +125,9 @@ def graphml_graph(spec: GraphmlCity) -> nx.DiGraph:
     crs = str(raw.graph.get("crs", "")).lower()
     geo = any(k in crs for k in ("4326", "4258", "longlat", "lonlat", "latlong"))
     geo &= not any(k in crs for k in ("utm", "projcrs", "projcs", "+units=m"))
-    lonlat = geo if crs else bool((np.abs(xy) <= (180, 90)).all())
-    if lonlat:  # local equirectangular projection around the mean point
-        lon0, lat0 = xy.mean(axis=0)
-        xy = np.radians(xy - (lon0, lat0)) * EARTH_R_M
-        xy[:, 0] *= math.cos(math.radians(lat0))
+    lonlat = geo if crs else _looks_lonlat(raw, ids, xy)
+    if lonlat:
+        xy = _project(xy)
     pos = dict(zip(ids, xy.tolist(), strict=True))
     g = nx.DiGraph()
     for v, (x, y) in pos.items():
@@ -108,6 +138,11 @@ def graphml_graph(spec: GraphmlCity) -> nx.DiGraph:
         length = _num(d.get("length"))
         if not length >= 0:
             length = math.dist(pos[a], pos[b])
+        if length > MAX_EDGE_M:
+            raise CityError(
+                f"city.path: edge {a!r} -> {b!r} is {length:,.0f} m long, more than the"
+                f" {MAX_EDGE_M / 1000:,.0f} km any road segment has (is length in metres?)"
+            )
         t = _num(d.get("travel_time"))
         if not t > 0:
             kph = _num(d.get("speed_kph"))

@@ -8,11 +8,9 @@ on which one it got.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from sim.city import roads as _built_in_kinds  # noqa: F401  (they register themselves)
+from sim.city.cache import MatrixCache
 from sim.city.spatial import NearestNodes
 from sim.errors import CityError
 from sim.registry import CITY_KINDS
@@ -30,6 +29,7 @@ from sim.scenario.city import CityBase
 
 FORMAT = b"taxisim-city-v1"  # part of graph_hash: bump when the matrix layout changes
 UNREACHED_S = 65535
+MAX_TRIP_S = UNREACHED_S - 1  # the longest travel time a matrix holds
 FALLBACK_LIMIT_S = 4 * 3600.0  # bound of a per-destination Dijkstra without a matrix
 BATCH_ELEMS = 1 << 21  # destinations x nodes per all-pairs batch: bounds peak memory
 ROW_CACHE_BYTES = 256 << 20
@@ -149,30 +149,30 @@ class City:
         self._row_cap = max(8, min(4096, ROW_CACHE_BYTES // (6 * n)))
         self._T_from: np.ndarray | None = None  # T[src, dst]: T itself when symmetric
         self._nearest: dict[tuple[bool, float], NearestNodes] = {}
+        self._cache = MatrixCache(cache_dir, self.graph_hash)
         if matrices and n <= spec.max_matrix_nodes:
             self._T, self._D = self._matrices(cache_dir)
-            if self._symmetric(self._T, cache_dir / f"{self.graph_hash}.symmetric"):
+            if self._symmetric(self._T):
                 self._T_from = self._T
+        self.cache_record = self._cache.record  # key and checksums, for the manifest
 
-    def _symmetric(self, T: np.ndarray, marker: Path, block: int = 512) -> bool:
+    def _symmetric(self, T: np.ndarray, block: int = 512) -> bool:
         """Is T[a, b] == T[b, a] everywhere (so a column gather can be a row read)?
 
         Only two-way streets make it possible; then the matrix is compared block by block
-        once and the answer kept in ``marker`` beside the cached matrices.
+        once and the answer kept as a flag beside the cached matrices.
         """
         if (self._fwd != self._rev).nnz:
             return False
-        with contextlib.suppress(OSError, ValueError):
-            return bool(int(marker.read_text()))
+        known = self._cache.flag("symmetric")
+        if known in ("0", "1"):
+            return known == "1"
         same = all(
             np.array_equal(T[lo : lo + block], T[:, lo : lo + block].T)
             for lo in range(0, self.n, block)
         )
-        with contextlib.suppress(OSError):
-            fd, name = tempfile.mkstemp(dir=marker.parent, prefix=marker.name)
-            with os.fdopen(fd, "w") as f:
-                f.write(str(int(same)))
-            os.replace(name, marker)
+        if self._cache.sums is not None:  # only beside the verified matrices it describes
+            self._cache.set_flag("symmetric", str(int(same)))
         return same
 
     def _init_cells(self, cell_m: float) -> None:
@@ -228,8 +228,12 @@ class City:
         A fastest path takes at most t(a,0) + t(0,b) seconds and covers at most that many
         seconds at the fastest edge speed, so two Dijkstras from node 0 bound every trip.
         """
-        out = csgraph.dijkstra(self._fwd, indices=0).max() / EDGE_MS
-        back = csgraph.dijkstra(self._rev, indices=0).max() / EDGE_MS
+        fwd, rev = (csgraph.dijkstra(g, indices=0) / EDGE_MS for g in (self._fwd, self._rev))
+        out, back = float(fwd.max()), float(rev.max())
+        if max(out, back) > MAX_TRIP_S + 0.5:  # no trip to or from node 0 fits: refuse now
+            far = fwd if out >= back else rev
+            node = int(np.argmax(far))
+            self._too_long(*((0, node) if far is fwd else (node, 0)), float(far[node]))
         speed = float((self._edge_cm / 100 / (self._fwd.data / EDGE_MS)).max(initial=0.0))
         short = (out + back) * speed < 10.0 * 65000
         dtype: type[np.unsignedinteger[Any]] = np.uint16 if short else np.uint32
@@ -240,7 +244,22 @@ class City:
         d, pred = csgraph.dijkstra(
             self._rev, directed=True, indices=dst, return_predecessors=True, limit=limit * EDGE_MS
         )
+        longest = float(np.max(d, where=np.isfinite(d), initial=0.0))
+        if np.rint(longest / EDGE_MS) >= UNREACHED_S:
+            i, j = np.argwhere(d == longest)[0]
+            self._too_long(int(j), int(dst[i]), longest / EDGE_MS)
         return _quantise(d, EDGE_MS, np.uint16), pred
+
+    def _too_long(self, src: int, dst: int, seconds: float) -> None:
+        """A travel time is a uint16 of seconds: refuse a city whose fastest path does not
+        fit, rather than give rides shorter than its roads allow."""
+        names = {i: lab for lab, i in self._labels.items()}
+        a, b = (names.get(k, f"(place at index {k})") for k in (src, dst))
+        raise CityError(
+            f"city: the fastest path from node {a} to node {b} takes {seconds:,.0f} s"
+            f" ({seconds / 3600:.1f} h), more than the {MAX_TRIP_S:,} s"
+            f" ({MAX_TRIP_S / 3600:.1f} h) a travel time can hold; use faster or shorter roads"
+        )
 
     def _lengths(self, pred: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """Metres along each fastest path, by pointer doubling over the next-hop tree."""
@@ -269,6 +288,12 @@ class City:
             flat = jump
         metres = acc.reshape(b, n) / 100.0
         metres[lost] = np.inf
+        longest = float(np.max(metres, where=~lost, initial=0.0))
+        if longest / self._dist_scale >= np.iinfo(self._dist_dtype).max - 0.5:
+            raise CityError(
+                f"city: a fastest path is {longest / 1000:,.0f} km long, more than a distance"
+                " can hold; check the lengths and speeds of the roads"
+            )
         return _quantise(metres, self._dist_scale, self._dist_dtype)
 
     def _batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -281,50 +306,16 @@ class City:
             del t, pred
 
     def _matrices(self, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-        """Load both matrices from the cache (memory-mapped), else compute and store them."""
-        paths = [cache_dir / f"{self.graph_hash}.{k}.npy" for k in ("time", "dist")]
+        """Load both matrices from the cache (verified, memory-mapped), else compute them
+        and store them there; in memory when the cache cannot be used."""
         want = [np.dtype(np.uint16), np.dtype(self._dist_dtype)]
-        for attempt in range(2):
-            with contextlib.suppress(OSError, ValueError):
-                t, d = (np.load(p, mmap_mode="r").view(np.ndarray) for p in paths)
-                if t.shape == d.shape == (self.n, self.n) and [t.dtype, d.dtype] == want:
-                    return t, d
-            if attempt == 0:
-                try:
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    self._write(paths, want)
-                except OSError:  # unwritable cache: keep the matrices in memory
-                    break
-        t, d = (np.concatenate(parts) for parts in zip(*self._batches(), strict=True))
-        t.flags.writeable = d.flags.writeable = False
+        got = self._cache.load(self.n, want) or self._cache.store(self.n, want, self._batches)
+        if got is None:
+            got = tuple(np.concatenate(parts) for parts in zip(*self._batches(), strict=True))
+            for m in got:
+                m.flags.writeable = False
+        t, d = got
         return t, d
-
-    def _write(self, paths: list[Path], dtypes: list[np.dtype]) -> None:
-        """Stream rows into temp .npy files, then rename: a crash never leaves half a file."""
-        temps: list[str] = []
-        try:
-            with contextlib.ExitStack() as stack:
-                files = []
-                for p, dt in zip(paths, dtypes, strict=True):
-                    fd, name = tempfile.mkstemp(dir=p.parent, prefix=p.name, suffix=".tmp")
-                    temps.append(name)
-                    f = stack.enter_context(os.fdopen(fd, "wb"))
-                    head = {"descr": dt.str, "fortran_order": False, "shape": (self.n, self.n)}
-                    np.lib.format.write_array_header_1_0(f, head)
-                    files.append(f)
-                for rows in self._batches():
-                    for f, r in zip(files, rows, strict=True):
-                        f.write(np.ascontiguousarray(r).tobytes())
-                for f in files:
-                    f.flush()
-                    os.fsync(f.fileno())
-            for name, p in zip(temps, paths, strict=True):
-                os.replace(name, p)
-            temps = []
-        finally:
-            for name in temps:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
 
     def _row(self, dst: int, src: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Fallback mode: times and next hops toward dst, LRU-cached.

@@ -6,23 +6,35 @@ only when everything is written, so a directory under its real name is always co
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import functools
+import hashlib
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.errors import BadInput, OutputExists
+from sim.errors import BadInput, OutputExists  # noqa: F401  (re-exported)
+from sim.io.readers import csv_rows, damaged, read_json  # noqa: F401  (re-exported)
+from sim.io.targets import (  # noqa: F401  (the run directory's life cycle, re-exported)
+    PROJECT,
+    check_target,
+    clear_leftovers,
+    commit,
+    discard,
+    existing_parent,
+    real_target,
+    refuse_protected,
+    staging_dir,
+    write_file,
+)
 from sim.money.ledger import Ledger
 from sim.records.tables import (
     DAILY,
@@ -43,92 +55,6 @@ LIBRARIES = ("simpy", "numpy", "scipy", "networkx", "matplotlib", "pydantic", "p
 SCHEMAS: dict[str, dict[str, str]] = {name: t.kinds for name, t in TABLES.items()}
 
 
-PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
-
-
-def refuse_protected(out: Path) -> None:
-    """``OutputExists`` for the current directory, the project and their parents: places a
-    run or a sweep must never take over, whatever ``force`` says."""
-    target = out.resolve()
-    for keep, what in (
-        (Path.cwd().resolve(), "the current directory"),
-        (PROJECT, "the project directory"),
-    ):
-        if target == keep or target in keep.parents:
-            raise OutputExists(
-                f"{out}: is {what} or one of its parents; outputs replace "
-                "what is there, so give a new directory"
-            )
-
-
-def check_target(out: Path, force: bool) -> None:
-    """Refuse, before a run writes anything, an output directory it must not replace (the
-    current directory, the project, their parents, a non-empty one without ``force``) or
-    could not create: ``OutputExists`` or ``BadInput``."""
-    refuse_protected(out)
-    if out.exists() and not out.is_dir():
-        raise OutputExists(f"{out}: output path exists and is a file, not a directory")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise OutputExists(f"{out}: output directory exists and is not empty (use --force)")
-    base = _existing_parent(out)  # the staging directory and the final rename happen there
-    try:
-        tempfile.TemporaryDirectory(dir=base, prefix=".taxisim-probe-").cleanup()
-    except OSError as exc:
-        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
-
-
-def _existing_parent(out: Path) -> Path:
-    """The nearest existing directory above ``out``, where it will be created; ``BadInput``
-    when that is a file."""
-    base = next(p for p in (out.parent, *out.parent.parents) if p.exists())
-    if not base.is_dir():
-        raise BadInput(f"{out}: {base} is a file, not a directory")
-    return base
-
-
-def write_file(out: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a hidden file beside ``out``, then rename it: never half a file. An
-    unwritable place is ``BadInput``, with nothing left behind."""
-    base = _existing_parent(out)
-    tmp = out.parent / f".{out.name}.tmp"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write(tmp)
-        tmp.replace(out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise BadInput(f"{out}: cannot write in {base}: {exc.strerror or exc}") from None
-
-
-def staging_dir(out: Path) -> Path:
-    """A fresh hidden directory beside ``out``; renamed to ``out`` by ``commit``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.incomplete-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    return staging
-
-
-def commit(staging: Path, out: Path) -> None:
-    """Move a finished staging directory into place, replacing an old ``out``."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(staging, out)
-        if old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink()
-    else:
-        os.replace(staging, out)
-
-
-def discard(staging: Path) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
-
-
 def write_json(path: Path, data: Any) -> None:
     path.write_text(
         json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8"
@@ -144,32 +70,63 @@ def write_csv(
         w.writerows(rows)
 
 
-def manifest(scenario, wall_s: float, source: str | None = None) -> dict[str, Any]:
-    """Everything needed to reproduce a run: resolved scenario, seed, versions, commit."""
+def manifest(
+    scenario, wall_s: float, source: str | None = None, city: Any = None
+) -> dict[str, Any]:
+    """Everything needed to reproduce a run: resolved scenario, seed, versions, commit, the
+    content hash of every file it read, and the travel-time cache entry it used."""
     versions: dict[str, str | None] = {}
     for lib in LIBRARIES:
         try:
             versions[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:
             versions[lib] = None
-    try:
-        version = metadata.version("taxisim")
-    except metadata.PackageNotFoundError:
-        version = None
     return {
         "scenario_file": source,
         "seed": scenario.seed,
-        "package_version": version,
-        "git_commit": _git_commit(),
+        "package_version": package_version(),
+        "git_commit": git_commit(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "libraries": versions,
+        "inputs": input_hashes(scenario, source),
+        "travel_cache": getattr(city, "cache_record", None),
         "wall_s": round(wall_s, 3),
         "scenario": scenario.model_dump(mode="json"),
     }
 
 
-def _git_commit() -> str | None:
+def file_sha256(path: str | Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def input_hashes(scenario, source: str | None = None) -> dict[str, str]:
+    """sha256 of every file a run reads: the scenario file and those it extends, and the
+    GraphML road network, by the path the run used."""
+    from sim.scenario.load import input_files
+
+    paths = [str(p) for p in input_files(source)] if source else []
+    if scenario.city.kind == "graphml":
+        paths.append(str(Path(scenario.city.path).expanduser()))
+    out = {}
+    for p in dict.fromkeys(paths):
+        try:
+            out[p] = file_sha256(p)
+        except OSError:
+            continue  # gone since it was read: nothing to vouch for
+    return out
+
+
+def package_version() -> str | None:
+    try:
+        return metadata.version("taxisim")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@functools.cache
+def git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
         out = subprocess.run(
@@ -215,14 +172,13 @@ def write_tables(
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
-    """A CSV output as columns: numbers as float arrays, anything else as strings."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        cols: list[list[str]] = [[] for _ in header]
-        for row in reader:
-            for c, v in zip(cols, row, strict=True):
-                c.append(v)
+    """A CSV output as columns: numbers as float arrays, anything else as strings;
+    ``BadInput`` naming the file when it is missing or damaged."""
+    header, rows = csv_rows(Path(path))
+    cols: list[list[str]] = [[] for _ in header]
+    for row in rows:
+        for c, v in zip(cols, row, strict=True):
+            c.append(v)
     out = {}
     for name, values in zip(header, cols, strict=True):
         try:
@@ -321,18 +277,21 @@ def read_columns(
     kinds = SCHEMAS.get(name, {})
     pq_path = folder / f"{name}.parquet"
     if pq_path.exists():
+        import pyarrow as pa
         from pyarrow import parquet as pq
 
-        table = pq.read_table(pq_path, columns=columns)
+        try:
+            table = pq.read_table(pq_path, columns=columns)
+        except (pa.ArrowException, OSError) as exc:
+            msg = " ".join(str(exc).split())
+            raise damaged(pq_path, f"damaged: not a readable parquet table ({msg})") from None
         return {c: _arrow_column(table.column(c), kinds.get(c)) for c in table.column_names}
-    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        keep = [i for i, c in enumerate(header) if columns is None or c in columns]
-        cols: list[list[str]] = [[] for _ in keep]
-        for row in reader:
-            for c, i in zip(cols, keep, strict=True):
-                c.append(row[i])
+    header, rows = csv_rows(folder / f"{name}.csv")
+    keep = [i for i, c in enumerate(header) if columns is None or c in columns]
+    cols: list[list[str]] = [[] for _ in keep]
+    for row in rows:
+        for c, i in zip(cols, keep, strict=True):
+            c.append(row[i])
     return {
         header[i]: _text_column(values, kinds.get(header[i]))
         for i, values in zip(keep, cols, strict=True)

@@ -60,10 +60,20 @@ DURATION_FORMS = "'3d', '6h', '1d12h' or '90m'"
 MAX_DRIVERS = 500_000
 MAX_DAILY_REQUESTS = 20_000_000
 MAX_DURATION_S = 400 * 86400
+MAX_RIDERS = 50_000_000
+# Money: a price of one ride (fare part, tip, subsidy) and a budget. No taxi tariff comes
+# near them, and every sum of fen over a season stays an exact integer (far below 2^53).
+MAX_PRICE_YUAN = 10_000
+MAX_BUDGET_YUAN = 100_000_000_000
+MAX_SPEED_KPH = 300
+MAX_ROAD_M = 1_000_000  # one road segment, a block, a ring spacing: 1,000 km
 
 Pos = Annotated[float, Field(gt=0)]
 NonNeg = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Price = Annotated[float, Field(ge=0, le=MAX_PRICE_YUAN)]  # yuan of one ride
+Speed = Annotated[float, Field(gt=0, le=MAX_SPEED_KPH)]  # km/h
+Road = Annotated[float, Field(gt=0, le=MAX_ROAD_M)]  # metres
 
 
 class Frozen(BaseModel):

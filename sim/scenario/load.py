@@ -7,7 +7,6 @@ all of them are raised together as ``ScenarioError``, so the CLI can print one l
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, short_value
 from sim.scenario.spec import Scenario
+from sim.scenario.yamlfile import MAX_VALUES, TooLarge, load_yaml, read_yaml_file  # noqa: F401
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",
@@ -38,36 +38,7 @@ _WANTED = {
 _MESSAGES.update({kind: f"must be {wanted}" for kind, wanted in _WANTED.items()})
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys (plain YAML keeps the last one without a word)
-    and reads ``1e5`` as a number (as YAML 1.2 does), so number fields take it."""
-
-    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
-        node = super().compose_mapping_node(anchor)
-        seen: set[tuple[str, str]] = set()
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if (key.tag, key.value) in seen:
-                    raise yaml.composer.ComposerError(
-                        None,
-                        None,
-                        f"duplicate key {key.value!r}; give each key once",
-                        key.start_mark,
-                    )
-                seen.add((key.tag, key.value))
-        return node
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML as scenario files are parsed (duplicate keys refused, ``1e5`` a number)."""
-    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+MAX_DEPTH = 32  # keys in a --set path
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -77,9 +48,16 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path, raw = text.split("=", 1)
     keys = path.strip().split(".")
     if not all(keys):
-        raise ValueError(f"--set: empty key in {path!r}")
+        raise ValueError(f"--set: empty key in {short_value(path)}")
+    if len(keys) > MAX_DEPTH:
+        raise ValueError(
+            f"--set {short_value(path)}: a path of {len(keys):,} keys; no field of a scenario"
+            f" is more than {MAX_DEPTH} deep"
+        )
     try:
         value = load_yaml(raw) if raw.strip() else ""
+    except TooLarge as exc:
+        raise ValueError(f"--set {path}: the value {exc}") from None
     except yaml.YAMLError as exc:
         why = getattr(exc, "problem", None) or "invalid YAML"
         raise ValueError(
@@ -146,62 +124,14 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    src = str(path)
-    if not path.exists():
-        raise ScenarioError([Problem(src, "", "file not found")])
-    if path.is_dir():
-        raise ScenarioError([Problem(src, "", "is a directory, not a scenario file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(src, "", f"cannot read: {exc}")]) from None
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError([Problem(src, "", f"YAML syntax error: {where}{problem}")]) from None
-    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
-        raise ScenarioError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
-    except RecursionError:
-        raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
+    data = read_yaml_file(path)
     if data is None:
         data = {}
-    try:
-        size = _expanded_size(data, {})
-    except RecursionError:
-        raise ScenarioError([Problem(src, "", "YAML nested too deeply")]) from None
-    if size > MAX_VALUES:
-        raise ScenarioError(
-            [
-                Problem(
-                    src,
-                    "",
-                    f"expands to more than {MAX_VALUES:,} values (YAML aliases nested too deep?)",
-                )
-            ]
-        )
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(src, "", "must be a mapping of fields", type(data).__name__, True)]
+            [Problem(str(path), "", "must be a mapping of fields", type(data).__name__, True)]
         )
     return data
-
-
-MAX_VALUES = 200_000
-
-
-def _expanded_size(node: Any, memo: dict[int, int]) -> int:
-    """How many values ``node`` holds once YAML aliases are expanded, without expanding
-    them (a shared node is sized once), so an alias bomb is refused, not walked."""
-    if not isinstance(node, dict | list):
-        return 1
-    known = memo.get(id(node))
-    if known is None:
-        children = node.values() if isinstance(node, dict) else node
-        known = memo[id(node)] = 1 + sum(_expanded_size(c, memo) for c in children)
-    return known
 
 
 def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:
@@ -320,24 +250,55 @@ def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_extended(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+MAX_EXTENDS = 32  # files in one extends chain
+
+
+def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """A file and the files it extends, nearest first, each read once; a loop, a missing
+    base or a chain longer than ``MAX_EXTENDS`` is a problem of the file that says so."""
+    chain = [(path, _read(path))]
+    while True:
+        here, data = chain[-1]
+        parent = data.get("extends")
+        if parent is None:
+            return chain
+        if not isinstance(parent, str):
+            raise ScenarioError(
+                [Problem(str(here), "extends", "must be a file name", parent, True)]
+            )
+        base = (here.parent / parent).resolve()
+        if not base.is_file():
+            raise ScenarioError(
+                [Problem(str(here), "extends", f"no scenario file {base}", parent, True)]
+            )
+        if base in {p.resolve() for p, _ in chain}:
+            raise ScenarioError(
+                [Problem(str(here), "extends", "files extend each other in a loop", parent, True)]
+            )
+        if len(chain) == MAX_EXTENDS:
+            raise ScenarioError(
+                [
+                    Problem(
+                        str(path),
+                        "extends",
+                        f"a chain of more than {MAX_EXTENDS} files extending each other",
+                    )
+                ]
+            )
+        chain.append((base, _read(base)))
+
+
+def _read_extended(path: Path) -> dict[str, Any]:
     """A file's mapping with its ``extends: other.yaml`` chain merged underneath."""
-    data = _read(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError([Problem(str(path), "extends", "must be a file name", parent, True)])
-    base = (path.parent / parent).resolve()
-    if not base.is_file():
-        raise ScenarioError(
-            [Problem(str(path), "extends", f"no scenario file {base}", parent, True)]
-        )
-    if base in seen or base == path.resolve():
-        raise ScenarioError(
-            [Problem(str(path), "extends", "files extend each other in a loop", parent, True)]
-        )
-    return merge(_read_extended(base, (*seen, path.resolve())), data)
+    merged: dict[str, Any] = {}
+    for _, data in reversed(_chain(path)):
+        merged = merge(merged, {k: v for k, v in data.items() if k != "extends"})
+    return merged
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """A scenario file and every file its ``extends`` chain reads, nearest first."""
+    return [p for p, _ in _chain(Path(path))]
 
 
 def load_scenario(

@@ -14,6 +14,7 @@ from sim.registry import DISPATCH, RIDER_MODELS, Registry
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
+    MAX_RIDERS,
     Frozen,
     NonNeg,
     Pos,
@@ -201,8 +202,8 @@ class Riders(Sectioned):
 class PopulationSpec(Frozen):
     """The persistent riders and drivers, and the share of them the run simulates."""
 
-    riders: int | None = Field(default=None, ge=1, le=50_000_000)  # None: from demand
-    rides_per_rider_day: Pos = 0.5
+    riders: int | None = Field(default=None, ge=1, le=MAX_RIDERS)  # None: from demand
+    rides_per_rider_day: float = Field(default=0.5, gt=0, le=100)
     propensity_shape: Pos = 1.0  # gamma shape of riders' ride propensity (1 = exponential)
     sample: float = Field(default=1.0, gt=0, le=1)
     platforms: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]] = Field(

@@ -19,7 +19,14 @@ from pydantic import (
 )
 
 from sim.registry import SUBSIDY_RULES
-from sim.scenario.base import Frozen, LocalTime, NonNeg, by_kind
+from sim.scenario.base import (
+    MAX_BUDGET_YUAN,
+    Frozen,
+    LocalTime,
+    NonNeg,
+    Price,
+    by_kind,
+)
 
 
 def _whole_fen(value: float) -> float:
@@ -189,8 +196,8 @@ class Payment(Frozen):
 
 
 class AmountRange(Frozen):
-    min: float = Field(ge=0)
-    max: float = Field(ge=0)
+    min: Price
+    max: Price
 
     @model_validator(mode="after")
     def _order(self) -> AmountRange:
@@ -200,8 +207,8 @@ class AmountRange(Frozen):
 
 
 class Budget(Frozen):
-    total_yuan: float | None = Field(default=None, ge=0)
-    daily_yuan: float | None = Field(default=None, ge=0)
+    total_yuan: float | None = Field(default=None, ge=0, le=MAX_BUDGET_YUAN)
+    daily_yuan: float | None = Field(default=None, ge=0, le=MAX_BUDGET_YUAN)
 
 
 class RuleSettings(Frozen):
@@ -222,7 +229,7 @@ class SubsidyPolicy(Frozen):
     rail: str
     platform: str | None = None
     side: Literal["rider", "driver"]
-    amount_yuan: Annotated[float, Field(ge=0)] | AmountRange = Field(default=0.0)
+    amount_yuan: Price | AmountRange = Field(default=0.0)
     rule: RuleSpec | None = None  # a registered rule instead of amount_yuan
     per_user_daily_cap: int | None = Field(default=None, ge=0)
     daily_free_rides: int = Field(default=0, ge=0, le=1_000_000)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.adoption import Adoption, Campaign
-from sim.scenario.base import Frozen, LocalTime, parse_duration
+from sim.scenario.base import MAX_RIDERS, Frozen, LocalTime, parse_duration
 from sim.scenario.city import CitySpec, GridCity
 from sim.scenario.market import Demand, Dispatch, FleetSpec, PopulationSpec, Riders
 from sim.scenario.money import Payment, SubsidyPolicy, Tariff
@@ -16,7 +16,7 @@ from sim.scenario.money import Payment, SubsidyPolicy, Tariff
 
 class Outputs(Frozen):
     rides: bool = True
-    timeseries_every_min: float = Field(default=15.0, gt=0, le=1440)
+    timeseries_every_min: float = Field(default=15.0, ge=1, le=1440)
     ledger: Literal["daily", "full"] = "daily"
     plots: bool = True
 
@@ -60,6 +60,13 @@ class Scenario(Frozen):
     def _cross_refs(self) -> Scenario:
         """Checks across sections, all of them at once: one message line per problem."""
         problems: list[str] = []
+        riders = self.demand.daily_requests / self.population.rides_per_rider_day
+        if self.population.riders is None and riders > MAX_RIDERS:
+            problems.append(
+                f"population.rides_per_rider_day: demand.daily_requests /"
+                f" population.rides_per_rider_day makes {riders:,.0f} riders, more than"
+                f" {MAX_RIDERS:,}; raise rides_per_rider_day or set population.riders"
+            )
         if self.start.year > 9000:
             problems.append("start: a year before 9000, please (dates must stay valid)")
         if self.campaigns and not self.adoption.enabled:

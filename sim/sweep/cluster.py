@@ -64,7 +64,7 @@ def execute(task: RunTask) -> dict[str, Any]:
         if is_complete(final, task.hash):
             io.discard(staging)
         else:
-            io.commit(staging, final)
+            io.commit(staging, final, force=True)  # a stale run of an older hash
     except Exception as exc:
         io.discard(staging)
         return {
@@ -100,6 +100,8 @@ def dask_client(workers: int, scheduler: str | None, client: Any, needed: bool) 
         return
     # The scheduler always serves HTTP (dashboard_address=None means port 8787, and a
     # warning when another cluster has it): a free port on localhost and no dashboard.
+    # security=True: mutual TLS with credentials made for this cluster alone, so another
+    # local process cannot attach and run code in the workers (client.run).
     try:
         with _workers_deaf_to_ctrl_c():
             cluster = LocalCluster(
@@ -109,14 +111,41 @@ def dask_client(workers: int, scheduler: str | None, client: Any, needed: bool) 
                 dashboard_address="127.0.0.1:0",
                 scheduler_kwargs={"dashboard": False},
                 silence_logs=logging.ERROR,
+                security=True,
             )
     except RuntimeError:  # "Nanny failed to start."
         script = _unguarded_script()
         if script is None:
             raise
         raise _guard_missing(script) from None
-    with cluster, Client(cluster) as own:
-        yield own
+    parent = logging.getLogger("distributed")
+    level = parent.level
+    try:
+        with cluster, Client(cluster) as own:
+            try:
+                yield own
+            except BaseException:  # Ctrl-C, a signal: close without a page of logs
+                _quiet(own)
+                raise
+    finally:
+        parent.setLevel(level)
+
+
+def _silence() -> None:
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def _quiet(client: Any) -> None:
+    """Silence Dask's logs before an interrupted cluster closes: the scheduler (in this
+    process) then reports the keys it could not gather and each worker the heartbeat it
+    could not send, none of which the user can act on."""
+    import contextlib
+
+    _silence()
+    with contextlib.suppress(Exception):  # a worker already gone has nothing left to say
+        client.run(_silence, on_error="ignore")
 
 
 @contextmanager

@@ -23,6 +23,8 @@ def probe_metrics(scenario: dict[str, Any]) -> set[str] | None:
         apply_override(data, ["duration"], "5d")
         sample = data.get("population", {}).get("sample", 1.0)
         apply_override(data, ["population", "sample"], min(float(sample), 1e-4))
+        # no travel-time matrices: a few trips' searches, not minutes of all-pairs paths
+        apply_override(data, ["city", "max_matrix_nodes"], 1)
         scn = scenario_from_dict(data, "<probe>")
         return set(flatten(summarize(simulate(scn, None, city=build_city(scn.city)))))
     except Exception:  # the runs themselves will report what is wrong

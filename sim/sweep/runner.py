@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import SweepError
@@ -37,10 +36,10 @@ from sim.scenario.load import (
     ScenarioError,
     apply_override,
     load_scenario,
-    load_yaml,
     plain_numbers,
     scenario_from_dict,
 )
+from sim.scenario.yamlfile import read_yaml_file
 from sim.sweep.cluster import compute, dask_client, importing_main, is_complete
 from sim.sweep.directory import (
     SWEEP_FILE,
@@ -135,30 +134,7 @@ class SweepResult:
 def read_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; raise ``SweepError`` with one problem per line."""
     path = Path(path)
-    src = str(path)
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SweepError([Problem(src, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError([Problem(src, "", f"cannot read: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise SweepError(
-            [
-                Problem(
-                    src,
-                    "",
-                    f"YAML syntax error: {where}{getattr(exc, 'problem', None) or 'invalid YAML'}",
-                )
-            ]
-        ) from None
-    except ValueError as exc:  # a value YAML reads but cannot make, such as 2013-13-01
-        raise SweepError([Problem(src, "", f"invalid value in the YAML: {exc}")]) from None
-    except RecursionError:
-        raise SweepError([Problem(src, "", "YAML nested too deeply")]) from None
-    return spec_from_dict(data, src)
+    return spec_from_dict(read_yaml_file(path, SweepError), str(path))
 
 
 def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
@@ -192,10 +168,37 @@ def run_seed(sweep_seed: int, key: int) -> int:
     return int(np.random.SeedSequence(sweep_seed, spawn_key=(key,)).generate_state(1)[0])
 
 
-def scenario_hash(scenario: dict[str, Any], seed: int) -> str:
-    """What a finished run is recognised by on resume: sha256 of resolved scenario and seed."""
-    text = json.dumps({"scenario": scenario, "seed": seed}, sort_keys=True, separators=(",", ":"))
+def scenario_hash(scenario: dict[str, Any], seed: int, inputs: dict[str, str] | None = None) -> str:
+    """What a finished run is recognised by on resume: sha256 of the resolved scenario and
+    seed, the content hash of every file the run reads (its GraphML), and the package
+    version and git commit that computed it, so a changed road network or program
+    recomputes. (Files a scenario extends are in the resolved scenario already.)"""
+    text = json.dumps(
+        {
+            "scenario": scenario,
+            "seed": seed,
+            "inputs": inputs or {},
+            "version": io.package_version(),
+            "commit": io.git_commit(),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_inputs(scenario: dict[str, Any], seen: dict[str, str]) -> dict[str, str]:
+    """sha256 of the files a run of ``scenario`` reads (its GraphML), each hashed once."""
+    city = scenario.get("city", {})
+    if city.get("kind") != "graphml":
+        return {}
+    path = str(Path(city["path"]).expanduser())
+    if path not in seen:
+        try:
+            seen[path] = io.file_sha256(path)
+        except OSError:
+            seen[path] = ""  # the run reports the missing file
+    return {path: seen[path]}
 
 
 def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
@@ -272,7 +275,9 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
         order = {f"{sec}.{p}": i for i, (p, sec) in enumerate(sections.items())}
         raise SweepError(sorted(problems.values(), key=lambda q: order.get(q.path, len(order))))
     tasks = []
+    hashed: dict[str, str] = {}
     for point, (params, resolved) in enumerate(points):
+        inputs = _read_inputs(resolved, hashed)
         for rep in range(spec.replications):
             index = point * spec.replications + rep
             seed = run_seed(spec.seed, rep if spec.common_seeds else index)
@@ -285,7 +290,7 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
                     params,
                     seed,
                     scenario,
-                    scenario_hash(scenario, seed),
+                    scenario_hash(scenario, seed, inputs),
                     str(out / "runs" / f"{index:05d}"),
                 )
             )
@@ -424,6 +429,6 @@ def check_metrics(spec: SweepSpec, tasks: list[RunTask], source: str) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.parent / f".{path.name}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
     io.write_json(tmp, data)
     os.replace(tmp, path)
