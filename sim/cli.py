@@ -4,8 +4,8 @@
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
     python run_sim.py validate FILE [--set path=value]...
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
-    python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
-    python run_sim.py report RUN_DIR [--out FILE.html]
+    python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
+    python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
 """
@@ -110,9 +110,35 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("compare.png"),
         help="figure to write: a .png, .svg or .pdf file (default compare.png)",
     )
-    rep = sub.add_parser("report", help="write a self-contained report.html of a run")
-    rep.add_argument("dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
-    rep.add_argument("--out", type=Path, help="HTML file (default RUN_DIR/report.html)")
+    cmp.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        metavar="NAME",
+        help="name of each run in the legend, once per run in order (default: directory names)",
+    )
+    rep = sub.add_parser(
+        "report", help="write one self-contained interactive HTML report of one or more runs"
+    )
+    rep.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    rep.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="RUN_DIR",
+        help="the counterfactual run: every other run is measured against it",
+    )
+    rep.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        metavar="NAME",
+        help="name of each run, once per RUN_DIR in order (default: directory names)",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        help="HTML file (default RUN_DIR/report.html for one run, ./report.html for several)",
+    )
     return p
 
 
@@ -196,14 +222,15 @@ def _sweep(args) -> int:
 def _compare(args) -> int:
     from sim.report.compare import write_compare
 
-    print(f"outputs: {write_compare(args.dirs, args.out)}")
+    print(f"outputs: {write_compare(args.dirs, args.out, args.labels)}")
     return 0
 
 
 def _report(args) -> int:
     from sim.report.html import write_report
 
-    print(f"outputs: {write_report(args.dir, args.out)}")
+    out = write_report(args.dirs, args.out, baseline=args.baseline, labels=args.labels)
+    print(f"outputs: {out}")
     return 0
 
 
