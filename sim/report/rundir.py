@@ -65,6 +65,8 @@ def read_table(folder: Path, name: str, columns: list[str] | None = None) -> dic
         raise BadInput(str(exc) if str(where) in str(exc) else f"{where}: {exc}") from None
     except StopIteration:
         raise BadInput(f"{where}: damaged, empty file (no header)") from None
+    except IndexError:
+        raise BadInput(f"{where}: damaged, a row is shorter than the header") from None
     except (ValueError, csv.Error, UnicodeDecodeError, KeyError, OSError) as exc:
         raise BadInput(f"{where}: damaged ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # pyarrow's own errors for a damaged parquet file
@@ -187,16 +189,22 @@ class Run:
             return None
         try:
             if where is pq:
-                return pd.read_parquet(pq, columns=cols)
-            return pd.read_csv(
-                text, usecols=cols, dtype={"channel": str, "platform": str, "status": str}
-            )
+                df = pd.read_parquet(pq, columns=cols)
+            else:
+                df = pd.read_csv(
+                    text, usecols=cols, dtype={"channel": str, "platform": str, "status": str}
+                )
         except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise BadInput(f"{where}: damaged ({str(exc).splitlines()[0]})") from None
         except Exception as exc:  # pyarrow's own errors for a damaged parquet file
             if type(exc).__module__.startswith("pyarrow"):
                 raise BadInput(f"{where}: damaged ({exc})") from None
             raise
+        short = df["t_request"].isna() | df["status"].isna()
+        if short.any():
+            line = int(np.argmax(short.to_numpy())) + 2  # the file's line: the header is 1
+            raise BadInput(f"{where}: damaged, line {line} has no request time or status")
+        return df
 
     def has_table(self, name: str) -> bool:
         return any((self.dir / f"{name}.{ext}").exists() for ext in ("csv", "parquet"))
