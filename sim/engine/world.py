@@ -25,6 +25,7 @@ from simpy.events import Timeout
 from sim.city.travel import City, build_city
 from sim.core.clock import call_in, events_scheduled, run_until
 from sim.core.patience import PatienceClock
+from sim.core.progress import RunProgress
 from sim.core.rng import Streams
 from sim.core.state import APP, CHANNEL_NAMES, STREET, RideStatus
 from sim.market.adoption import AdoptionModel
@@ -242,7 +243,7 @@ class World:
     def sampler(self, every_s: float):
         env = self.env
         start = self.scenario.start
-        bar = _progress_bar(self.duration) if self.progress else None
+        bar = RunProgress(self.duration, start) if self.progress else None
         while True:
             counts = self.fleet.states_at(env.now).tolist()
             stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
@@ -250,11 +251,10 @@ class World:
                 (round(float(env.now), 3), stamp, *counts, self.dispatch.n_waiting)
             )
             if bar is not None:
-                bar.update(min(env.now, self.duration) - bar.n)
-            if env.now + every_s > self.duration:
-                if bar is not None:
-                    bar.update(self.duration - bar.n)
+                bar.update(env.now, self.stats.completed)
+                if env.now + every_s >= self.duration:  # a sample at the end may never run
                     bar.close()
+            if env.now + every_s > self.duration:
                 return
             yield Timeout(env, every_s)
 
@@ -479,12 +479,6 @@ def _fewer_collections(gen0_threshold: int = 100_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-def _progress_bar(total: float):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="sim-s", unit_scale=True, leave=False, mininterval=0.5)
 
 
 @dataclass
