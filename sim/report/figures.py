@@ -31,6 +31,7 @@ LAYOUT = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
     "hovermode": "x unified",
+    "hoverdistance": -1,  # the nearest day, however far apart the days are drawn
     "font": {"family": "system-ui, sans-serif", "size": 12},
 }
 
