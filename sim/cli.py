@@ -139,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="HTML file (default RUN_DIR/report.html for one run, ./report.html for several)",
     )
+    rep.add_argument(
+        "--map",
+        default="07:00-10:00",
+        metavar="[DATE ]HH:MM-HH:MM",
+        help="window of the animated map of each run with a ride table (default 07:00-10:00 "
+        "on the first day; 'none': no map)",
+    )
     return p
 
 
@@ -229,7 +236,10 @@ def _compare(args) -> int:
 def _report(args) -> int:
     from sim.report.html import write_report
 
-    out = write_report(args.dirs, args.out, baseline=args.baseline, labels=args.labels)
+    window = None if args.map.lower() == "none" else args.map
+    out = write_report(
+        args.dirs, args.out, baseline=args.baseline, labels=args.labels, map_window=window
+    )
     print(f"outputs: {out}")
     return 0
 

@@ -191,3 +191,34 @@ def test_tables_have_rows_sort_and_download_as_csv(page, tmp_path):
     lines = target.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("run,date,rail,") and len(lines) == 1 + 36
     assert severe(page) == []
+
+
+def test_the_map_plays_pauses_and_moves_with_its_slider(page):
+    figure = page.find_element("id", "fig-map-0")
+    page.execute_script("arguments[0].scrollIntoView();", figure)
+
+    def state() -> tuple[int, list[int]]:
+        return page.execute_script(
+            "var d = document.getElementById('fig-map-0');"
+            "return [d._fullLayout.sliders[0].active,"
+            "        d.data.slice(1).map(function (t) { return t.x.length; })];"
+        )
+
+    assert state()[0] == 0 and sum(state()[1]) > 0  # taxis and riders on the first frame
+    play, pause = figure.find_elements("css selector", ".updatemenu-button")
+    seen = set()
+    play.click()
+    for _ in range(30):
+        time.sleep(0.2)
+        seen.add(json.dumps(state()[1]))
+        if state()[0] >= 5:
+            break
+    assert state()[0] >= 5 and len(seen) > 1  # frames advanced and the points moved
+    pause.click()
+    time.sleep(0.5)
+    stopped = state()[0]
+    time.sleep(1.0)
+    assert state()[0] == stopped  # paused
+    roads = page.execute_script("return document.getElementById('fig-map-0').data[0].x.length;")
+    assert roads > 100  # the road graph is drawn under them
+    assert severe(page) == []

@@ -18,6 +18,7 @@ import yaml
 from sim.errors import BadInput
 from sim.io.files import write_file
 from sim.report import brief, figures, tables
+from sim.report.map import DEFAULT_WINDOW, Window, map_sections
 from sim.report.rundir import Run, check_run_dir, read_runs
 
 STYLE = """
@@ -44,6 +45,14 @@ nav a{margin-right:1em;font-size:.9em}
 """
 
 
+# plotly rejects a running animation's promise, with no reason, when "pause" interrupts
+# it; that is the pause working, not an error, so it is kept off the console.
+QUIET_PAUSE = (
+    "window.addEventListener('unhandledrejection', function (e) {"
+    " if (e.reason === undefined) e.preventDefault(); });"
+)
+
+
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -51,16 +60,23 @@ def _plotly_js() -> str:
 
 
 def _figure(fig, div_id: str) -> str:
-    """A figure's div and the script that draws it; ids fixed so the page is reproducible."""
+    """A figure's div and the script that draws it; ids fixed so the page is reproducible
+    (and not those of the sections' anchors). ``fig`` is a plotly figure or its mapping."""
     if fig is None:
         return ""
-    return fig.to_html(  # ids differ from the sections' anchors
+    import plotly.io as pio
+
+    layout = fig["layout"] if isinstance(fig, dict) else fig.layout
+    return pio.to_html(
+        fig,
         full_html=False,
         include_plotlyjs=False,
         include_mathjax=False,
         div_id=f"fig-{div_id}",
-        default_height=f"{fig.layout.height or 450}px",
+        default_height=f"{layout['height'] or 450}px",
         config={"displaylogo": False, "responsive": True},
+        validate=False,
+        auto_play=False,
     )
 
 
@@ -169,7 +185,7 @@ def _dispatch(runs: Sequence[Run]) -> str:
 
 
 def report_html(
-    runs: Sequence[Run], baseline: Run | None = None, maps: dict[str, str] | None = None
+    runs: Sequence[Run], baseline: Run | None = None, maps: dict[str, dict] | None = None
 ) -> str:
     """The page for ``runs`` (the baseline among them, if any) as an HTML string."""
     title = " vs ".join(r.label for r in runs) if len(runs) <= 3 else f"{len(runs)} runs"
@@ -210,8 +226,17 @@ def report_html(
                 ),
             )
         )
-    for label, body in (maps or {}).items():
-        sections.append((f"map-{label}", f"Map: {label}", body))
+    for i, (label, fig) in enumerate((maps or {}).items()):
+        sections.append(
+            (
+                f"map-{i}",
+                f"Map: {label}",
+                '<p class="caption">Taxis by state and riders waiting, rebuilt from the ride '
+                "table: moves are drawn as straight lines between nodes, and a taxi appears "
+                "from its first ride on (simulated taxis and riders).</p>"
+                + _figure(fig, f"map-{i}"),
+            )
+        )
     sections.append(("scenario", "Scenario", "".join(_scenario_yaml(r) for r in runs)))
     nav = " ".join(f'<a href="#{i}">{_esc(h)}</a>' for i, h, body in sections if h and body)
     body = "".join((f'<h2 id="{i}">{_esc(h)}</h2>' if h else "") + b for i, h, b in sections if b)
@@ -226,6 +251,7 @@ def report_html(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(title)} – taxisim report</title><style>{STYLE}</style>"
+        f"<script>{QUIET_PAUSE}</script>"
         f'<script type="text/javascript">{_plotly_js()}</script></head><body>'
         f"<h1>{_esc(title)}</h1>{metas}"
         f"<nav>{nav}</nav>{note}{body}"
@@ -244,12 +270,15 @@ def write_report(
     *,
     baseline: str | Path | None = None,
     labels: Sequence[str] | None = None,
+    map_window: str | None = DEFAULT_WINDOW,
 ) -> Path:
     """Write the report of ``run_dirs`` (and ``baseline``, compared against) to ``out``.
 
     Every run directory is checked and read before anything is written; the page is written
     under a hidden name and renamed, so ``out`` is never half a page. A directory or an
-    unwritable place is ``BadInput``, with nothing left behind.
+    unwritable place is ``BadInput``, with nothing left behind. ``map_window`` (local
+    ``HH:MM-HH:MM`` on the first day, or ``YYYY-MM-DD HH:MM-HH:MM``; None: no map) is the
+    span of the animated map of each run that kept its rides.
     """
     if isinstance(run_dirs, str | Path):
         run_dirs = [run_dirs]
@@ -270,6 +299,9 @@ def write_report(
         if base_dir is not None
         else None
     )
-    text = report_html(runs, base)
+    window = Window(map_window) if map_window else None
+    if window is not None:
+        window.bounds(runs[0].start)  # a malformed window is said before any work
+    text = report_html(runs, base, map_sections(runs, window))
     write_file(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return out

@@ -182,7 +182,10 @@ class Run:
         when the run kept no ride table."""
         import pandas as pd
 
-        cols = ["channel", "platform", "t_request", "t_match", "t_pickup", "status"]
+        cols = [
+            *("channel", "platform", "status", "driver_id", "origin", "destination"),
+            *("t_request", "t_match", "t_pickup", "t_dropoff", "t_paid", "t_abandon"),
+        ]
         pq, text = self.dir / "rides.parquet", self.dir / "rides.csv"
         where = pq if pq.exists() else text
         if not where.exists():
