@@ -130,7 +130,7 @@ def _markers(name: str, pts: np.ndarray, marker: dict) -> dict:
         "y": pts[:, 1].tolist(),
         "mode": "markers",
         "marker": marker,
-        "name": f"{name} ({len(pts)})",
+        "name": name,  # no count: with redraw off, the legend keeps the first frame's text
         "hoverinfo": "skip",
     }
 
