@@ -4,7 +4,8 @@
     python docs/screenshots.py --runs runs/default-seed42 runs/no_subsidy-seed42
 
 Writes docs/img/report-*.png: the headline and the figures against the baseline, the
-adoption curves, the map of the first morning (after a few seconds of play) and a table.
+adoption curves, the map of the first morning (after a few seconds of play) and a table;
+and docs/img/lab.png, the lab after its first run.
 Needs Debian's ``chromium`` and ``chromium-driver`` and ``pip install selenium``.
 """
 
@@ -36,6 +37,28 @@ def driver():
         opts.add_argument(arg)
     opts.add_argument("--window-size=1300,900")
     return webdriver.Chrome(service=Service(chromedriver), options=opts)
+
+
+def lab_shot(out: Path, port: int = 5799) -> None:
+    """The lab, served for the picture and stopped, after its first run is drawn."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "run_sim.py", "lab", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    d = None
+    try:
+        time.sleep(8)
+        d = driver()
+        d.get(f"http://127.0.0.1:{port}/")
+        time.sleep(15)
+        d.save_screenshot(str(out))
+    finally:
+        if d is not None:
+            d.quit()
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main() -> int:
@@ -79,7 +102,8 @@ def main() -> int:
             el.screenshot(str(args.out / "report-bass.png"))
         finally:
             d.quit()
-        for png in sorted(args.out.glob("report-*.png")):
+        lab_shot(args.out / "lab.png")
+        for png in sorted(args.out.glob("*.png")):
             print(f"outputs: {png}")
         return 0
     finally:

@@ -6,6 +6,7 @@
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
+    python run_sim.py lab [FILE] [--port N]     # a browser app on 127.0.0.1
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
 """
@@ -146,7 +147,34 @@ def _parser() -> argparse.ArgumentParser:
         help="window of the animated map of each run with a ride table (default 07:00-10:00 "
         "on the first day; 'none': no map)",
     )
+    lab = sub.add_parser(
+        "lab", help="a local browser app: policy knobs as controls, curves redrawn as it runs"
+    )
+    lab.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SCENARIO,
+        help="scenario (default: default.yaml)",
+    )
+    lab.add_argument(
+        "--port", type=_positive, default=5006, help="port on 127.0.0.1 (default 5006)"
+    )
+    lab.add_argument(
+        "--sample", type=float, default=0.005, help="share of the city simulated (default 0.005)"
+    )
+    lab.add_argument("--days", type=_positive, default=40, help="days simulated (default 40)")
     return p
+
+
+def _lab(args) -> int:
+    from sim.errors import BadInput
+    from sim.lab import serve
+
+    if not 0 < args.sample <= 1:
+        raise BadInput(f"--sample must be above 0 and at most 1 (got {args.sample})")
+    serve(args.file, args.port, args.sample, args.days)
+    return 0
 
 
 def _errors(lines: list[str]) -> int:
@@ -158,6 +186,8 @@ def _errors(lines: list[str]) -> int:
 def _unwritten(args) -> str:
     if args.command == "sweep":
         return "finished runs are kept; run the sweep again to resume it"
+    if args.command == "lab":
+        return "the lab has stopped"
     return "no outputs were written"
 
 
@@ -294,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
 
-    commands = {"sweep": _sweep, "compare": _compare, "report": _report}
+    commands = {"sweep": _sweep, "compare": _compare, "report": _report, "lab": _lab}
     try:
         if args.command in commands:
             return commands[args.command](args)
