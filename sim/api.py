@@ -36,8 +36,37 @@ class Results:
         ``driver_id``, ``fare_fen``, ``free_ride``, ...) are float64 with NaN for blanks, as
         are measures, and text columns are str arrays with "" for blanks."""
         if name not in self._tables:
+            self._check_name(name)
             self._tables[name] = io.read_columns(self.dir, name)
         return self._tables[name]
+
+    def frame(self, name: str):
+        """A table of the run as a pandas DataFrame, with the column types of ``table``
+        (int64, float64 with NaN for blanks, text as str with "" for blanks)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.table(name))
+
+    def tables(self) -> list[str]:
+        """Names of the tables this run wrote, for ``table`` and ``frame``."""
+        return [n for n in io.SCHEMAS if self._file(n) is not None]
+
+    def _file(self, name: str) -> Path | None:
+        for ext in ("csv", "parquet"):
+            if (self.dir / f"{name}.{ext}").is_file():
+                return self.dir / f"{name}.{ext}"
+        return None
+
+    def _check_name(self, name: str) -> None:
+        """``KeyError`` naming the tables there are, for a name that is not one of them."""
+        if self._file(name) is None or name not in io.SCHEMAS:
+            have = ", ".join(self.tables()) or "none"
+            why = (
+                "not kept by this run (see the scenario's outputs)"
+                if name in io.SCHEMAS
+                else "no such table"
+            )
+            raise KeyError(f"{name!r}: {why}; this run's tables are {have}")
 
 
 def default_out(scenario: Scenario, overrides: list[str] | None = None) -> Path:

@@ -5,8 +5,9 @@
     python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
-    python run_sim.py compare RUN_DIR... [--out FILE.png|.svg|.pdf]
-    python run_sim.py report RUN_DIR [--out FILE.html]
+    python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
+    python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
+    python run_sim.py lab [FILE] [--port N]     # a browser app on 127.0.0.1
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
 """
@@ -138,10 +139,70 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("compare.png"),
         help="figure to write: a .png, .svg or .pdf file (default compare.png)",
     )
-    rep = sub.add_parser("report", help="write a self-contained report.html of a run")
-    rep.add_argument("dir", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
-    rep.add_argument("--out", type=Path, help="HTML file (default RUN_DIR/report.html)")
+    cmp.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        metavar="NAME",
+        help="name of each run in the legend, once per run in order (default: directory names)",
+    )
+    rep = sub.add_parser(
+        "report", help="write one self-contained interactive HTML report of one or more runs"
+    )
+    rep.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    rep.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="RUN_DIR",
+        help="the counterfactual run: every other run is measured against it",
+    )
+    rep.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        metavar="NAME",
+        help="name of each run, once per RUN_DIR in order (default: directory names)",
+    )
+    rep.add_argument(
+        "--out",
+        type=Path,
+        help="HTML file (default RUN_DIR/report.html for one run, ./report.html for several)",
+    )
+    rep.add_argument(
+        "--map",
+        default="07:00-10:00",
+        metavar="[DATE ]HH:MM-HH:MM",
+        help="window of the animated map of each run with a ride table (default 07:00-10:00 "
+        "on the first day; 'none': no map)",
+    )
+    lab = sub.add_parser(
+        "lab", help="a local browser app: policy knobs as controls, curves redrawn as it runs"
+    )
+    lab.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SCENARIO,
+        help="scenario (default: default.yaml)",
+    )
+    lab.add_argument(
+        "--port", type=_positive, default=5006, help="port on 127.0.0.1 (default 5006)"
+    )
+    lab.add_argument(
+        "--sample", type=float, default=0.005, help="share of the city simulated (default 0.005)"
+    )
+    lab.add_argument("--days", type=_positive, default=40, help="days simulated (default 40)")
     return p
+
+
+def _lab(args) -> int:
+    from sim.errors import BadInput
+    from sim.lab import serve
+
+    if not 0 < args.sample <= 1:
+        raise BadInput(f"--sample must be above 0 and at most 1 (got {args.sample})")
+    serve(args.file, args.port, args.sample, args.days)
+    return 0
 
 
 def _errors(lines: list[str]) -> int:
@@ -155,6 +216,8 @@ def _unwritten(args) -> str:
         return "finished runs are kept; run the sweep again to resume it"
     if args.command == "calibrate":
         return "finished runs are kept; run the calibration again to resume it"
+    if args.command == "lab":
+        return "the lab has stopped"
     return "no outputs were written"
 
 
@@ -251,14 +314,18 @@ def _calibrate(args) -> int:
 def _compare(args) -> int:
     from sim.report.compare import write_compare
 
-    print(f"outputs: {write_compare(args.dirs, args.out)}")
+    print(f"outputs: {write_compare(args.dirs, args.out, args.labels)}")
     return 0
 
 
 def _report(args) -> int:
     from sim.report.html import write_report
 
-    print(f"outputs: {write_report(args.dir, args.out)}")
+    window = None if args.map.lower() == "none" else args.map
+    out = write_report(
+        args.dirs, args.out, baseline=args.baseline, labels=args.labels, map_window=window
+    )
+    print(f"outputs: {out}")
     return 0
 
 
@@ -331,7 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     from sim.errors import BadInput, CityError, OutputExists, ScenarioError, SelfCheckError
     from sim.scenario.load import load_scenario
 
-    commands = {"sweep": _sweep, "calibrate": _calibrate, "compare": _compare, "report": _report}
+    commands = {
+        "sweep": _sweep,
+        "calibrate": _calibrate,
+        "compare": _compare,
+        "report": _report,
+        "lab": _lab,
+    }
     try:
         if args.command in commands:
             return commands[args.command](args)

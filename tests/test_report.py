@@ -4,11 +4,11 @@ they write."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pytest
 import yaml
@@ -105,23 +105,27 @@ def test_report_is_one_self_contained_html_file(runs, cli):
     page.feed(page_text)
     page.close()
     assert page.open == []  # every element closed
-    assert "http://" not in page_text and "https://" not in page_text
-    assert not [t for t, a in page.tags if t in ("script", "link", "iframe")]
-    imgs = [a["src"] for t, a in page.tags if t == "img"]
-    assert len(imgs) >= 3  # adoption, fleet, waits
-    for src in imgs:
-        assert src.startswith("data:image/png;base64,")
-        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # nothing fetched: no script, style sheet, frame or image from anywhere else
+    assert not [t for t, a in page.tags if t in ("link", "iframe", "img")]
+    assert not [a for t, a in page.tags if t == "script" and "src" in a]
+    assert "Plotly.newPlot" in page_text and len(page_text) > 3_000_000  # plotly inlined
+    divs = {a.get("id") for t, a in page.tags if t == "div"}
+    assert {"fig-timeline", "fig-adoption", "fig-waits"} <= divs
     text = " ".join(page.text)
-    assert "ali_rider_3" in text and "Money" in text and "wechat_pay" in text
-    assert len([t for t, _ in page.tags if t == "table"]) >= 4
+    assert "ali_rider_3" in text and "Money" in text and "WeChat Pay" in text
+    assert "Subsidies cost" in text  # the headline
+    assert "policies:" in text and "- id: ali_rider_3" in text  # the scenario as YAML
+    tables = [a.get("data-name") for t, a in page.tags if t == "table"]
+    assert {"money", "daily_by_rail", "daily_by_channel"} <= set(tables)  # 1 day: no Bass fit
+    assert "dispatch_csv" in tables
 
 
 def test_report_reads_parquet_runs_and_refuses_other_dirs(runs, tmp_path, cli):
     out = tmp_path / "r.html"
     r = cli("report", str(runs["parquet"]), "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert out.read_text().count("data:image/png;base64,") >= 3
+    text = out.read_text()
+    assert 'id="fig-waits"' in text and 'data-name="daily_by_channel"' in text
     r = cli("report", str(tmp_path))
     assert r.returncode == 2 and r.stderr.startswith("error:") and "not a run directory" in r.stderr
 
@@ -182,20 +186,25 @@ def wait_lines(fig) -> tuple[dict[str, np.ndarray], str]:
     """x of each run's curve on the wait panel of a comparison, and the panel's x label."""
     ax = next(a for a in fig.axes if a.get_title().startswith("riders' wait"))
     return {
-        line.get_label(): np.asarray(line.get_xdata(), dtype=float) for line in ax.get_lines()
+        line.get_label(): np.asarray(mdates.date2num(line.get_xdata()), dtype=float)
+        for line in ax.get_lines()
     }, ax.get_xlabel()
 
 
 def test_compare_puts_runs_of_any_length_on_one_time_axis(tmp_path):
     from sim.report.compare import compare_figure, wait_series
+    from sim.report.rundir import Run
 
     short, long = run_of(tmp_path, "short", "3h"), run_of(tmp_path, "long", "4d")
     lines, label = wait_lines(compare_figure([short, long]))
-    assert label == "days since start"
-    assert lines["short"].min() > 0 and lines["short"].max() <= 3 / 24  # within its 3 hours
-    assert 3 < lines["long"].max() <= 4 and lines["long"].min() < 1
+    assert label == "date"  # both start on the same day: every panel by date
+    start = mdates.date2num(Run.read(short).start)
+    assert lines["short"].min() > start and lines["short"].max() <= start + 3 / 24
+    assert start + 3 < lines["long"].max() <= start + 4 and lines["long"].min() < start + 1
     lines, label = wait_lines(compare_figure([short]))  # short runs alone: by the hour
-    assert label == "hours since start" and lines["short"].tolist() == [0.5, 1.5, 2.5]
+    assert label == "date" and (lines["short"] - start).tolist() == pytest.approx(
+        [0.5 / 24, 1.5 / 24, 2.5 / 24]
+    )
     x, _, label = wait_series(long)
     assert label == "days since start" and x.tolist() == [0.5, 1.5, 2.5, 3.5]
     x, _, label = wait_series(long, 3600.0, "hours")
@@ -281,11 +290,9 @@ def test_report_of_a_cash_only_run_has_no_empty_adoption_figure(tmp_path, cli):
         warnings.simplefilter("error")  # a legend with nothing in it would fail the report
         r = cli("report", str(out))
     assert r.returncode == 0 and r.stderr == "", r.stderr
-    page = Page()
-    page.feed((out / "report.html").read_text(encoding="utf-8"))
-    alts = [a.get("alt") for t, a in page.tags if t == "img"]
-    assert "Adoption of payment rails" not in alts and "Fleet and waiting riders" in alts
-    assert "Only cash in this run" in " ".join(page.text)
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="fig-adoption"' not in text and 'id="fig-fleet"' in text
+    assert "Only cash in these runs" in text
 
 
 def test_terminal_tables_print_ids_plain_and_money_in_one_format():
@@ -328,23 +335,12 @@ def test_terminal_tables_print_ids_plain_and_money_in_one_format():
 
 
 def test_report_leaves_bass_parameters_of_a_flat_curve_blank():
-    from sim.report.html import adoption_rows
+    from sim.report.tables import bass_row
 
-    s = {
-        "adoption": {
-            "final": {"alipay.riders_bound": 0.3},
-            "bass_fit": {
-                "alipay.riders_bound": {
-                    "p": 1.0,
-                    "q": 10.0,
-                    "m": 0.3,
-                    "r2": None,
-                    "converged": False,
-                }
-            },
-        },
-        "payment_share": {"alipay": 0.2},
-    }
-    assert adoption_rows(s)[0][5:] == [None, None, None, None]
-    s["adoption"]["bass_fit"]["alipay.riders_bound"].update(p=0.01, q=0.4, r2=0.98)
-    assert adoption_rows(s)[0][5:] == [0.01, 0.4, 0.3, 0.98]
+    flat = {"p": 1.0, "q": 10.0, "m": 0.3, "r2": None, "converged": False}
+    row = bass_row("r", "alipay.riders_bound", flat)
+    assert [row[k] for k in ("p (innovation)", "q (imitation)", "m (ceiling)", "R²")] == [None] * 4
+    assert row["flags"] == "flat curve: p, q not identified" and row["rail"] == "Alipay"
+    row = bass_row("r", "alipay.drivers_accepting", {"p": 0.01, "q": 0.4, "m": 0.3, "r2": 0.98})
+    assert row["p (innovation)"] == 0.01 and row["flags"] == "ok"
+    assert row["curve"] == "drivers accepting"

@@ -24,6 +24,7 @@ from simpy.events import Timeout
 from sim.city.travel import City, build_city
 from sim.core.clock import call_in, events_scheduled, fewer_collections, run_until
 from sim.core.patience import PatienceClock
+from sim.core.progress import RunProgress
 from sim.core.ride import Ride
 from sim.core.rng import Streams
 from sim.core.state import APP, PREBOOK, STREET, RideStatus
@@ -46,7 +47,7 @@ from sim.records.tables import Row, abandoned_row, completed_row, open_row, time
 from sim.scenario.spec import Scenario
 
 if TYPE_CHECKING:
-    from tqdm import tqdm
+    pass
 
 WAITING, MATCHED, COMPLETED, ABANDONED = (
     RideStatus.WAITING,
@@ -206,7 +207,7 @@ class World:
     def sampler(self, every_s: float) -> Generator[Timeout, object, None]:
         env = self.env
         start = self.scenario.start
-        bar = _progress_bar(self.duration) if self.progress else None
+        bar = RunProgress(self.duration, start) if self.progress else None
         while True:
             counts = self.fleet.states_at(env.now).tolist()
             stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
@@ -214,11 +215,10 @@ class World:
                 timeseries_row(round(float(env.now), 3), stamp, counts, self.dispatch.n_waiting)
             )
             if bar is not None:
-                bar.update(min(env.now, self.duration) - bar.n)
-            if env.now + every_s > self.duration:
-                if bar is not None:
-                    bar.update(self.duration - bar.n)
+                bar.update(env.now, self.stats.completed)
+                if env.now + every_s >= self.duration:  # a sample at the end may never run
                     bar.close()
+            if env.now + every_s > self.duration:
                 return
             yield Timeout(env, every_s)
 
@@ -454,12 +454,6 @@ class World:
                 self.channel_stats(ride.channel, ride.platform).open += 1
             self.log.add(open_row(ride, self._platform(ride), matched))
         self.stats.open = len(open_rides)
-
-
-def _progress_bar(total: float) -> tqdm:
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="sim-s", unit_scale=True, leave=False, mininterval=0.5)
 
 
 @dataclass

@@ -6,9 +6,8 @@ Runs are read back from their directories (CSV or parquet tables), so runs made 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,8 @@ import numpy as np
 from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
 
 from sim.io import files as io
+from sim.report.figures import merged_windows
+from sim.report.rundir import Run, read_json, read_runs, read_table
 
 ADOPTION_PANELS = (
     ("riders_bound_share", "riders: card bound"),
@@ -27,40 +28,9 @@ TIME_UNITS = {"hours": 3600.0, "days": 86400.0}  # seconds per unit of a wait cu
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")  # as listed in check_image_out's message
 
 
-def check_run_dir(path: str | Path) -> Path:
-    """The directory of a finished run, or ``BadInput`` saying what is missing."""
-    path = Path(path)
-    if not path.is_dir():
-        raise io.BadInput(f"{path}: no such run directory")
-    for name in ("summary.json", "daily.csv"):
-        if not (path / name).is_file():
-            raise io.BadInput(f"{path}: not a run directory (no {name})")
-    if any(path.glob("*.parquet")):
-        try:  # said before any table is read, not as an import error halfway through
-            io.require_parquet()
-        except io.BadInput as exc:
-            raise io.BadInput(f"{path}: reading a run written with {exc}") from None
-    return path
-
-
-def run_labels(dirs: Sequence[Path]) -> list[str]:
-    """Directory names, with parents added where two runs would share a name."""
-    labels = [d.name for d in dirs]
-    if len(set(labels)) < len(labels):
-        labels = [f"{d.parent.name}/{d.name}" for d in dirs]
-    if len(set(labels)) < len(labels):
-        labels = [str(d) for d in dirs]
-    return labels
-
-
-def daily(run_dir: Path) -> dict[str, np.ndarray]:
-    """daily.csv of a run as columns."""
-    return io.read_columns(run_dir, "daily")
-
-
 def run_days(run_dir: str | Path) -> float:
     """Simulated length of a run in days, from its summary."""
-    summary = json.loads((Path(run_dir) / "summary.json").read_text("utf-8"))
+    summary = read_json(Path(run_dir) / "summary.json")
     return float(summary.get("simulated_days", 1))
 
 
@@ -87,7 +57,7 @@ def wait_series(
     label = f"{unit} since start"
     end = run_days(run_dir) * 86400.0
     step = step_s or wait_step(end / 86400.0)
-    rides = io.read_columns(run_dir, "rides", ["t_request", "t_pickup", "status"])
+    rides = read_table(run_dir, "rides", ["t_request", "t_pickup", "status"])
     done = (rides["status"] == "completed") & np.isfinite(rides["t_pickup"])
     t = rides["t_request"][done]
     wait = (rides["t_pickup"] - rides["t_request"])[done] / 60.0
@@ -102,58 +72,72 @@ def wait_series(
     return mid / TIME_UNITS[unit], sums[keep] / n[keep], label
 
 
-def mobile_rails(table: dict[str, np.ndarray]) -> list[str]:
-    """The rails of a daily table other than cash, in their order."""
-    return [r for r in dict.fromkeys(table["rail"].tolist()) if r != "cash"]
-
-
-def _dates(table: dict[str, np.ndarray], rows: np.ndarray) -> list[date]:
-    return [date.fromisoformat(d) for d in table["date"][rows]]
+def text_label(label: str) -> str:
+    """A label matplotlib prints as written: ``$`` would start mathtext (and a lone one
+    fails to parse), so it is escaped."""
+    return label.replace("$", r"\$")
 
 
 def compare_figure(run_dirs: Sequence[str | Path], labels: Sequence[str] | None = None) -> Figure:
-    """Adoption per mobile rail (colour: run, line style: rail) and mean wait of each run."""
-    dirs = [check_run_dir(d) for d in run_dirs]
-    labels = list(labels) if labels is not None else run_labels(dirs)
-    tables = [daily(d) for d in dirs]
-    same_start = len({str(t["date"][0]) for t in tables if len(t["date"])}) <= 1
-    fig = Figure(figsize=(13, 8.2))
+    """Adoption per mobile rail (colour: run, line style: rail), each run's subsidy windows
+    shaded in its colour, and the mean wait of each run, on one time axis: dates when the
+    runs start on the same day, else days since each run's start."""
+    runs = read_runs(run_dirs, labels)
+    same_start = len({r.start for r in runs}) <= 1
+    fig = Figure(figsize=(13, 8.6))
     axes = fig.subplots(2, 2)
-    colours = [f"C{i % 10}" for i in range(len(dirs))]
+    colours = [f"C{i % 10}" for i in range(len(runs))]
+
+    def x_of(run: Run, when: datetime) -> Any:
+        return when if same_start else (when - run.start).total_seconds() / 86400.0
+
+    x_label = "date" if same_start else "days since the run's start"
+    for n, ax in enumerate(axes.flat):
+        for run, colour in zip(runs, colours, strict=True):
+            for i, (_rail, lo, hi) in enumerate(merged_windows(run)):
+                label = f"{text_label(run.label)}: subsidy window" if n == 0 and i == 0 else None
+                ax.axvspan(x_of(run, lo), x_of(run, hi), color=colour, alpha=0.08, label=label)
     for ax, (key, title) in zip(axes.flat[:3], ADOPTION_PANELS, strict=True):
-        for table, label, colour in zip(tables, labels, colours, strict=True):
-            for style, rail in zip(RAIL_STYLES, mobile_rails(table), strict=False):
-                rows = table["rail"] == rail
-                x: Any = _dates(table, rows) if same_start else table["day"][rows]
+        for run, colour in zip(runs, colours, strict=True):
+            for style, rail in zip(RAIL_STYLES, run.rails, strict=False):
+                rows = run.rail_rows(rail)
+                x: Any = run.dates(rows) if same_start else run.daily["day"][rows]
                 ax.plot(
-                    x, table[key][rows], color=colour, linestyle=style, label=f"{label}: {rail}"
+                    x,
+                    run.daily[key][rows],
+                    color=colour,
+                    linestyle=style,
+                    label=text_label(f"{run.label}: {rail}"),
                 )
         ax.set_title(title)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
         ax.tick_params(axis="x", rotation=30)
-        ax.set_xlabel("date" if same_start else "day of run")
-    if axes[0, 0].get_lines():  # cash-only runs have no curve to name
+        ax.set_xlabel(x_label)
+    if axes[0, 0].get_legend_handles_labels()[0]:  # cash-only runs have no curve to name
         axes[0, 0].legend(fontsize=7)
     ax = axes[1, 1]
-    # One step and one unit for every run: a 3-day and a 7-day run share the axis.
-    step = wait_step(max(run_days(d) for d in dirs))
-    unit = "days" if step >= 86400.0 else "hours"
-    label_x = ""
-    for d, label, colour in zip(dirs, labels, colours, strict=True):
-        series = wait_series(d, step, unit)
+    # One step for every run: a 3-day and a 7-day run share the axis.
+    step = wait_step(max(r.days for r in runs))
+    drawn = False
+    for run, colour in zip(runs, colours, strict=True):
+        series = wait_series(run.dir, step, "days")
         if series is None:
             continue
-        x, y, label_x = series
-        ax.plot(x, y, color=colour, label=label, marker="." if len(x) < 60 else None)
+        x, y, _ = series
+        xs: Any = [run.start + timedelta(days=float(v)) for v in x] if same_start else x
+        ax.plot(
+            xs, y, color=colour, label=text_label(run.label), marker="." if len(x) < 60 else None
+        )
+        drawn = True
     ax.set_title("riders' wait from request to pickup (completed rides)")
     ax.set_ylabel("mean wait (min)")
-    ax.set_xlabel(label_x or "no ride tables in these runs")
+    ax.set_xlabel(x_label if drawn else "no ride tables in these runs")
     ax.grid(alpha=0.3)
     ax.tick_params(axis="x", rotation=30)
-    if ax.get_lines():
+    if drawn:
         ax.legend(fontsize=7)
-    fig.suptitle(f"comparison of {len(dirs)} runs")
+    fig.suptitle(f"comparison of {len(runs)} runs (shaded: subsidy windows)")
     fig.tight_layout()
     return fig
 

@@ -1,298 +1,307 @@
-"""A run as one self-contained HTML page: tables and figures, nothing fetched from anywhere.
+"""One or several runs as one self-contained interactive HTML page that reads like a brief.
 
-Figures are PNGs embedded as base64 data URIs and the style sheet is inline, so the file
-opens in a browser from disk, by mail or from an artifact store, with no server.
+The charting library's JavaScript (plotly) is inlined once in the page, as are the style
+sheet and the small script that sorts tables and saves them as CSV, so the file opens in a
+browser from disk, by mail or from an artifact store, fetches nothing and needs no server.
 """
 
 from __future__ import annotations
 
-import base64
-import csv
 import html
-import io as _bytes
-import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import yaml
+
 from sim.errors import BadInput
 from sim.io.files import write_file
-from sim.report.compare import check_run_dir, run_days, wait_series, wait_step
+from sim.report import brief, figures, tables
+from sim.report.map import DEFAULT_WINDOW, Window, map_sections
+from sim.report.rundir import Run, check_run_dir, read_runs
 
 STYLE = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:72em;
-color:#222;padding:0 1em}
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em auto;
+max-width:80em;color:#222;padding:0 1em;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}
-h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{padding:.25em .8em;border-bottom:1px solid #eee;text-align:right}
-th:first-child,td:first-child{text-align:left}th{background:#f6f6f6}
-img{max-width:100%;height:auto}.meta{color:#666;font-size:.9em}
+h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+h3{font-size:1.05em;margin:1.2em 0 .3em}
+.meta,.caption,.rows{color:#666;font-size:.88em}.caption{margin:.2em 0}
+.headline{background:#f4f8ff;border-left:4px solid #1677ff;padding:.6em 1.2em;margin:1em 0}
+.headline li{margin:.25em 0}
+.flag{color:#b3261e;font-weight:600}
+table{border-collapse:collapse;font-size:.88em}
+th,td{padding:.25em .7em;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f6f6;position:sticky;top:0;cursor:pointer;user-select:none}
+th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
+.table{margin:.6em 0 1.2em}.tools{margin:.3em 0}
+.scroll .box{max-height:28em;overflow:auto;border:1px solid #eee}
+.flat .box{overflow:auto}
+button{font:inherit;font-size:.85em;padding:.15em .7em;cursor:pointer}
 pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em}
+nav a{margin-right:1em;font-size:.9em}
 """
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
+# plotly rejects a running animation's promise, with no reason, when "pause" interrupts
+# it; that is the pause working, not an error, so it is kept off the console.
+QUIET_PAUSE = (
+    "window.addEventListener('unhandledrejection', function (e) {"
+    " if (e.reason === undefined) e.preventDefault(); });"
+)
 
 
-def table(header: list[str], rows: list[list[Any]]) -> str:
-    """An HTML table; every cell escaped."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(c))}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
 
 
-def png_data_uri(fig) -> str:
-    """A figure as a PNG data URI, so the page needs no file beside it."""
-    buf = _bytes.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _figure(title: str, fig) -> str:
+def _figure(fig, div_id: str) -> str:
+    """A figure's div and the script that draws it; ids fixed so the page is reproducible
+    (and not those of the sections' anchors). ``fig`` is a plotly figure or its mapping."""
     if fig is None:
         return ""
-    uri = png_data_uri(fig)
-    import matplotlib.pyplot as plt
+    import plotly.io as pio
 
-    plt.close(fig)
-    return f'<h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="{uri}">'
-
-
-def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple]:
-    """A CSV as tuples in the order of ``columns`` (as the engine keeps them in memory)."""
-    out = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for rec in csv.DictReader(f):
-            out.append(tuple(_number(rec.get(c, "")) for c in columns))
-    return out
-
-
-def _number(text: str) -> Any:
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-
-
-def summary_rows(s: dict[str, Any]) -> list[list[Any]]:
-    """Every scalar figure of the summary in its own order, then the waits on one line each."""
-    rows: list[list[Any]] = [
-        [k.replace("_", " "), str(v) if k == "seed" else v]
-        for k, v in s.items()
-        if not isinstance(v, dict | list) and k != "wall_s"
-    ]
-    for key, label in (
-        ("wait_s", "wait to pickup (s)"),
-        ("match_wait_s", "wait to match (s)"),
-        ("pickup_s", "pickup drive (s)"),
-    ):
-        d = s.get(key)
-        if isinstance(d, dict):
-            rows.append(
-                [
-                    f"{label} mean / p50 / p90",
-                    " / ".join(_fmt(d.get(q)) for q in ("mean", "p50", "p90")),
-                ]
-            )
-    rows.append(["wall time (s)", s.get("wall_s")])
-    return rows
-
-
-def money_html(money: dict[str, Any]) -> str:
-    policies = [
-        [
-            pid,
-            p.get("rail"),
-            p.get("side"),
-            p.get("spent_yuan"),
-            p.get("rides_paid"),
-            p.get("free_rides"),
-        ]
-        for pid, p in money.get("subsidy_by_policy", {}).items()
-    ]
-    out = table(
-        ["policy", "rail", "side", "spent (yuan)", "rides paid", "free rides"],
-        policies or [["no subsidy policy", "", "", "", "", ""]],
+    layout = fig["layout"] if isinstance(fig, dict) else fig.layout
+    return pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        div_id=f"fig-{div_id}",
+        default_height=f"{layout['height'] or 450}px",
+        config={"displaylogo": False, "responsive": True},
+        validate=False,
+        auto_play=False,
     )
-    rails = list(money.get("fares_by_rail_yuan", {}))
-    out += table(
-        ["rail", "fares (yuan)", "fees (yuan)"],
-        [[r, money["fares_by_rail_yuan"].get(r), money.get("fees_yuan", {}).get(r)] for r in rails],
-    )
-    side = money.get("subsidy_by_side_yuan", {})
-    out += table(
-        ["total", "yuan"],
-        [
-            ["fares", money.get("fares_yuan")],
-            ["subsidy to riders", side.get("rider")],
-            ["subsidy to drivers", side.get("driver")],
-            ["subsidy total", money.get("subsidy_total_yuan")],
-            ["subsidy per mobile-paid ride", money.get("subsidy_per_mobile_ride_yuan")],
-            ["driver income settled", money.get("driver_income_settled_yuan")],
-            ["driver income awaiting settlement", money.get("driver_income_unsettled_yuan")],
-        ],
-    )
-    return out
 
 
-def adoption_rows(s: dict[str, Any]) -> list[list[Any]]:
-    """Per mobile rail: final shares, share of payments, Bass fit of the riders' curve."""
-    final = s.get("adoption", {}).get("final", {})
-    fits = s.get("adoption", {}).get("bass_fit", {})
-    rails = list(dict.fromkeys(k.split(".")[0] for k in final))
-    rows = []
-    for r in rails:
-        fit = fits.get(f"{r}.riders_bound") or {}
-        if fit.get("r2") is None:  # a flat curve: p and q are not identified, say nothing
-            fit = {}
-        rows.append(
-            [
-                r,
-                final.get(f"{r}.riders_bound"),
-                final.get(f"{r}.riders_active"),
-                final.get(f"{r}.drivers_accepting"),
-                s.get("payment_share", {}).get(r),
-                fit.get("p"),
-                fit.get("q"),
-                fit.get("m"),
-                fit.get("r2"),
-            ]
-        )
-    return rows
+def _esc(text: Any) -> str:
+    return html.escape(str(text))
 
 
-def dispatch_html(s: dict[str, Any]) -> str:
-    """Per hailing channel, when the run reports them: every figure, flattened."""
-    channels = s.get("dispatch")
-    if not isinstance(channels, dict) or not channels:
+def _scenario_yaml(run: Run) -> str:
+    scenario = run.manifest.get("scenario")
+    if not scenario:
         return ""
-    from sim.records.summary import flatten
-
-    flat = {name: flatten(v) for name, v in channels.items() if isinstance(v, dict)}
-    keys = list(dict.fromkeys(k for f in flat.values() for k in f))
-    return "<h2>Dispatch by channel</h2>" + table(
-        ["figure", *flat], [[k, *(f.get(k) for f in flat.values())] for k in keys]
+    text = yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=100)
+    return (
+        f"<details><summary>{_esc(run.label)}: resolved scenario (YAML, as in "
+        f"manifest.json)</summary><pre>{_esc(text)}</pre></details>"
     )
 
 
-def _scenario(manifest: dict[str, Any]):
-    from sim.errors import ScenarioError
-    from sim.scenario.load import scenario_from_dict
-
-    try:
-        return scenario_from_dict(manifest["scenario"], "manifest.json")
-    except (ScenarioError, KeyError, TypeError):
-        return None  # written by another version of the schema: no shaded policy windows
-
-
-def report_html(run_dir: str | Path) -> str:
-    """The report of a finished run as an HTML string."""
-    from sim.records.daybook import DAILY_COLUMNS
-    from sim.records.ridelog import TIMESERIES_COLUMNS
-    from sim.report.plots import adoption_figure, fleet_figure
-
-    d = check_run_dir(run_dir)
-    s = json.loads((d / "summary.json").read_text("utf-8"))
-    manifest = (
-        json.loads((d / "manifest.json").read_text("utf-8"))
-        if (d / "manifest.json").exists()
-        else {}
-    )
-    scn = _scenario(manifest)
-    adoption = fleet = waits = None
-    adoption_note = ""
-    if scn is not None and any(r.id != "cash" for r in scn.payment.rails):
-        adoption = adoption_figure(_rows(d / "daily.csv", DAILY_COLUMNS), scn)
-    elif scn is not None:  # an empty figure would say less than this line
-        adoption_note = '<p class="meta">Only cash in this run: no adoption curves to plot.</p>'
-    if (d / "timeseries.csv").exists():
-        fleet = fleet_figure(_rows(d / "timeseries.csv", TIMESERIES_COLUMNS))
-    hourly = wait_step(run_days(d)) < 86400.0  # one run: hours read better for short ones
-    series = wait_series(d, unit="hours" if hourly else "days")
-    if series is not None and len(series[0]):
-        import matplotlib.pyplot as plt
-
-        waits, ax = plt.subplots(figsize=(10, 3.2))
-        ax.plot(series[0], series[1], color="crimson")
-        ax.set_xlabel(series[2])
-        ax.set_ylabel("mean wait (min)")
-        ax.set_title("riders' wait from request to pickup (completed rides)")
-        ax.grid(alpha=0.3)
-        waits.tight_layout()
-    name = html.escape(str(s.get("scenario", d.name)))
-    meta = " · ".join(
-        html.escape(f"{k}: {_fmt(v)}")
-        for k, v in (
-            ("seed", str(s.get("seed"))),
-            ("scenario file", manifest.get("scenario_file")),
-            ("package", manifest.get("package_version")),
-            ("commit", manifest.get("git_commit")),
-            ("python", manifest.get("python")),
-        )
-        if v is not None
-    )
-    parts = [
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{name} – taxisim '
-        f"report</title><style>{STYLE}</style></head><body>",
-        f'<h1>{name}</h1><p class="meta">{meta}</p>',
-        "<h2>Summary</h2>",
-        table(["figure", "value"], summary_rows(s)),
-        "<h2>Money</h2>",
-        money_html(s.get("money", {})),
-        "<h2>Adoption by rail (end of run)</h2>",
-        table(
-            [
-                "rail",
-                "riders bound",
-                "riders active",
-                "drivers accepting",
-                "share of payments",
-                "Bass p",
-                "Bass q",
-                "Bass m",
-                "Bass R²",
-            ],
-            adoption_rows(s),
-        ),
-        _figure("Adoption of payment rails", adoption) or adoption_note,
-        dispatch_html(s),
-        _figure("Fleet and waiting riders", fleet),
-        _figure("Riders' waits", waits),
+def _meta(run: Run) -> str:
+    m, s = run.manifest, run.summary
+    bits = [
+        ("scenario", s.get("scenario")),
+        ("seed", s.get("seed")),
+        ("sample", s.get("sample")),
+        ("days", s.get("simulated_days")),
+        ("from", m.get("scenario_file")),
+        ("commit", (m.get("git_commit") or "")[:10] or None),
+        ("directory", run.dir),
     ]
-    if manifest.get("scenario"):
-        text = html.escape(json.dumps(manifest["scenario"], indent=1))
-        parts.append(
-            f"<h2>Scenario</h2><details><summary>resolved scenario "
-            f"(manifest.json)</summary><pre>{text}</pre></details>"
+    return " · ".join(f"{k}: {_esc(v)}" for k, v in bits if v is not None)
+
+
+def _increments(runs: Sequence[Run], base: Run | None) -> str:
+    """Each run against the baseline: sentences, then one column per run."""
+    others = [r for r in runs if r is not base] if base is not None else []
+    if not others:
+        return ""
+    incs = [brief.increment(r, base) for r in others]
+    figures_: dict[str, list[Any]] = {"measured on": [str(i.horizon) for i in incs]}
+    for inc_i, inc in enumerate(incs):
+        for what, values in (
+            ("extra card-bound riders", inc.extra_bound),
+            ("extra drivers accepting", inc.extra_drivers),
+        ):
+            for rail, v in values.items():
+                key = f"{what}: {brief.rail_name(rail)}"
+                figures_.setdefault(key, [None] * len(incs))[inc_i] = round(v)
+    figures_["extra mobile-paid rides over the run"] = [round(i.extra_mobile_rides) for i in incs]
+    figures_["extra subsidy (yuan)"] = [round(i.extra_subsidy_yuan, 2) for i in incs]
+    figures_["extra subsidy per extra card-bound rider (yuan)"] = [
+        round(i.cost_per_adopter, 2) if i.cost_per_adopter is not None else None for i in incs
+    ]
+    df = pd.DataFrame(
+        {
+            "figure": list(figures_),
+            **{i.run: [v[k] for v in figures_.values()] for k, i in enumerate(incs)},
+        }
+    )
+    sentences = "".join(f"<li>{_esc(brief.increment_sentence(i))}</li>" for i in incs)
+    return f'<ul class="headline">{sentences}</ul>' + tables.frame_html(
+        df,
+        "against_baseline",
+        "Counts are of the full city (the sample scaled back); adopters are measured "
+        f"{brief.RETAIN_DAYS} days after each run's last subsidy stops, or on its last "
+        "day when it ends sooner; rides over the days both runs cover.",
+    )
+
+
+def _headlines(runs: Sequence[Run]) -> str:
+    out = []
+    for run in runs:
+        lines = "".join(f"<li>{_esc(s)}</li>" for s in brief.headline(run))
+        title = f"<h3>{_esc(run.label)}</h3>" if len(runs) > 1 else ""
+        out.append(f'{title}<ul class="headline">{lines}</ul>')
+    return "".join(out)
+
+
+def _bass(runs: Sequence[Run]) -> str:
+    df = tables.bass_frame(runs)
+    if df.empty:
+        return ""
+    flagged = (df["flags"] != "ok").sum()
+    note = (
+        f'<p><span class="flag">{flagged} of {len(df)} fits flagged</span>. A parameter at '
+        "its bound means the fit ran out of room, not that the market has that value; a "
+        "curve that is not S-shaped (imitation q no larger than innovation p) never takes "
+        "off, so the Bass story of word of mouth does not describe it.</p>"
+        if flagged
+        else ""
+    )
+    return note + tables.frame_html(df, "bass_fits")
+
+
+def _dispatch(runs: Sequence[Run]) -> str:
+    parts = []
+    for run in runs:
+        df = tables.dispatch_frame(run)
+        if df is not None:
+            parts.append(tables.frame_html(df, f"dispatch_{run.label}", f"{run.label}"))
+    if not parts:
+        return ""
+    return (
+        '<p class="caption">The wait here runs from the request to the match with a taxi; '
+        "the wait in the figure above runs to the pickup.</p>" + "".join(parts)
+    )
+
+
+def report_html(
+    runs: Sequence[Run], baseline: Run | None = None, maps: dict[str, dict] | None = None
+) -> str:
+    """The page for ``runs`` (the baseline among them, if any) as an HTML string."""
+    title = " vs ".join(r.label for r in runs) if len(runs) <= 3 else f"{len(runs)} runs"
+    sections = [
+        ("summary", "Headline", _headlines(runs)),
+        (
+            "baseline",
+            f"Against the baseline, {baseline.label}" if baseline else "",
+            _increments(runs, baseline),
+        ),
+        ("timeline", "Policy timeline", _figure(figures.timeline_figure(runs), "timeline")),
+        (
+            "adoption",
+            "Adoption by rail and side",
+            _figure(figures.adoption_figure(runs), "adoption"),
+        ),
+        ("bass", "Bass fits of the adoption curves", _bass(runs)),
+        ("money", "Money", tables.frame_html(tables.money_frame(runs), "money")),
+        ("waits", "Riders' waits", _figure(figures.waits_figure(runs), "waits")),
+        ("fleet", "Fleet and waiting riders", _figure(figures.fleet_figure(runs), "fleet")),
+        ("dispatch", "Dispatch by hailing channel", _dispatch(runs)),
+        (
+            "daily",
+            "Daily by rail",
+            tables.frame_html(tables.daily_by_rail(runs), "daily_by_rail"),
+        ),
+    ]
+    channels = tables.daily_by_channel(runs)
+    if channels is not None:
+        sections.append(
+            (
+                "channels",
+                "Daily by hailing channel",
+                tables.frame_html(
+                    channels,
+                    "daily_by_channel",
+                    "From the ride table: requests and completed rides of the full city.",
+                ),
+            )
         )
-    parts.append("</body></html>\n")
-    return "\n".join(p for p in parts if p)
+    for i, (label, fig) in enumerate((maps or {}).items()):
+        sections.append(
+            (
+                f"map-{i}",
+                f"Map: {label}",
+                '<p class="caption">Taxis by state and riders waiting, rebuilt from the ride '
+                "table: moves are drawn as straight lines between nodes, and a taxi appears "
+                "from its first ride on (simulated taxis and riders).</p>"
+                + _figure(fig, f"map-{i}"),
+            )
+        )
+    sections.append(("scenario", "Scenario", "".join(_scenario_yaml(r) for r in runs)))
+    nav = " ".join(f'<a href="#{i}">{_esc(h)}</a>' for i, h, body in sections if h and body)
+    body = "".join((f'<h2 id="{i}">{_esc(h)}</h2>' if h else "") + b for i, h, b in sections if b)
+    only_cash = all(not r.rails for r in runs)
+    note = (
+        '<p class="meta">Only cash in these runs: no adoption curves to plot.</p>'
+        if only_cash
+        else ""
+    )
+    metas = "".join(f'<p class="meta">{_meta(r)}</p>' for r in runs)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title)} – taxisim report</title><style>{STYLE}</style>"
+        f"<script>{QUIET_PAUSE}</script>"
+        f'<script type="text/javascript">{_plotly_js()}</script></head><body>'
+        f"<h1>{_esc(title)}</h1>{metas}"
+        f"<nav>{nav}</nav>{note}{body}"
+        f"<script>{tables.TABLE_SCRIPT}</script></body></html>\n"
+    )
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` (by default inside the run directory) and return its path.
+def default_out(run_dirs: Sequence[Path]) -> Path:
+    """One run: its own ``report.html``; several: ``report.html`` in the current directory."""
+    return run_dirs[0] / "report.html" if len(run_dirs) == 1 else Path("report.html")
 
-    Written under a hidden name and renamed, so ``out`` is never half a page; a directory
-    or an unwritable place is ``BadInput``, with nothing left behind.
+
+def write_report(
+    run_dirs: Sequence[str | Path] | str | Path,
+    out: str | Path | None = None,
+    *,
+    baseline: str | Path | None = None,
+    labels: Sequence[str] | None = None,
+    map_window: str | None = DEFAULT_WINDOW,
+) -> Path:
+    """Write the report of ``run_dirs`` (and ``baseline``, compared against) to ``out``.
+
+    Every run directory is checked and read before anything is written; the page is written
+    under a hidden name and renamed, so ``out`` is never half a page. A directory or an
+    unwritable place is ``BadInput``, with nothing left behind. ``map_window`` (local
+    ``HH:MM-HH:MM`` on the first day, or ``YYYY-MM-DD HH:MM-HH:MM``; None: no map) is the
+    span of the animated map of each run that kept its rides.
     """
-    run_dir = check_run_dir(run_dir)
-    out = Path(out) if out else run_dir / "report.html"
+    if isinstance(run_dirs, str | Path):
+        run_dirs = [run_dirs]
+    dirs = [check_run_dir(d) for d in run_dirs]
+    base_dir = check_run_dir(baseline) if baseline is not None else None
+    if base_dir is not None and not any(d.resolve() == base_dir.resolve() for d in dirs):
+        dirs.append(base_dir)
+        if labels is not None:
+            labels = [*labels, base_dir.name]
+    out = Path(out) if out else default_out(dirs)
     if out.is_dir():
         raise BadInput(f"{out}: is a directory, not a file")
-    text = report_html(run_dir)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise BadInput(f"{out}: not an .html file name")
+    runs = read_runs(dirs, labels)
+    base = (
+        next(r for r in runs if r.dir.resolve() == base_dir.resolve())
+        if base_dir is not None
+        else None
+    )
+    window = Window(map_window) if map_window else None
+    if window is not None:
+        window.bounds(runs[0].start)  # a malformed window is said before any work
+    text = report_html(runs, base, map_sections(runs, window))
     write_file(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return out

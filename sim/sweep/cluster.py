@@ -222,6 +222,7 @@ def compute(todo: list[RunTask], client: Any, progress: bool) -> dict[int, dict[
         for t in todo
     }
     outcomes: dict[int, dict[str, Any]] = {}
+    failed = 0
     with tqdm(total=len(todo), unit="run", disable=not progress, leave=False) as bar:
         for fut in as_completed(futures):
             t = futures[fut]
@@ -234,5 +235,8 @@ def compute(todo: list[RunTask], client: Any, progress: bool) -> dict[int, dict[
                     "error": f"{type(exc).__name__}: {exc}",
                     "traceback": "".join(traceback.format_exception(exc)),
                 }
+            if outcomes[t.index].get("status") == "error":
+                failed += 1
+                bar.set_postfix_str(f"{failed} failed", refresh=False)
             bar.update(1)
     return outcomes
