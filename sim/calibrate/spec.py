@@ -4,6 +4,7 @@ budget, all checked before any run; problems are one line each."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -115,7 +116,7 @@ def read_calibration(path: str | Path, probe: bool = True) -> Calibration:
     return Calibration(spec, src, base_path, targets_path, base, targets)
 
 
-def _problem(src: str, err: dict[str, Any]) -> Problem:
+def _problem(src: str, err: Mapping[str, Any]) -> Problem:
     path = ".".join(str(p) for p in err["loc"] if p not in ("list[...]", "dict[...]"))
     msg = {
         "extra_forbidden": "unknown key",
@@ -178,9 +179,9 @@ def _check(t: Target, tables: Tables, src: str) -> list[Problem]:
     if t.metric in data and data[t.metric].dtype.kind in "US":
         problems.append(Problem(src, f"{at}: metric", f"{t.table}.{t.metric} is not a number"))
     for key, value in t.where:
-        col = data.get(key)
-        if col is not None and col.dtype.kind in "US" and value not in set(col.tolist()):
-            seen = ", ".join(sorted(set(col.tolist()))[:6])
+        column = data.get(key)
+        if column is not None and column.dtype.kind in "US" and value not in set(column.tolist()):
+            seen = ", ".join(sorted(set(column.tolist()))[:6])
             problems.append(
                 Problem(src, f"{at}: where", f"no row has {key}={value} ({key}: {seen})")
             )

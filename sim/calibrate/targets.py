@@ -253,11 +253,11 @@ def figure(t: Target, tables: Tables) -> float:
     if t.metric not in data:
         raise ValueError(f"target {t.id}: {t.table} has no column {t.metric!r}")
     mask = np.ones(len(data[t.metric]), dtype=bool)
-    for key, value in t.where:
+    for key, wanted in t.where:
         if key not in data:
             raise ValueError(f"target {t.id}: {t.table} has no column {key!r}")
         col = data[key]
-        mask &= (col.astype(str) == value) if col.dtype.kind in "US" else (col == float(value))
+        mask &= (col.astype(str) == wanted) if col.dtype.kind in "US" else (col == float(wanted))
 
     def over(period: tuple[date, date] | None) -> float:
         m = mask
@@ -270,15 +270,16 @@ def figure(t: Target, tables: Tables) -> float:
         values = values[~np.isnan(values)]
         if values.size == 0:
             raise ValueError(f"target {t.id}: no row of {t.table} in its period and where")
-        return float(AGGS[t.agg](values))
+        agg: Any = AGGS[t.agg]
+        return float(agg(values))
 
-    value = over(t.period)
+    figure = over(t.period)
     if t.ratio_to is not None:
         below = over(t.ratio_to)
         if below == 0:
             raise ValueError(f"target {t.id}: the figure over ratio_to is 0")
-        value /= below
-    return value * t.scale
+        figure /= below
+    return figure * t.scale
 
 
 def loss(targets: list[Target], model: dict[str, float]) -> float:

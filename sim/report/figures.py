@@ -8,7 +8,7 @@ report never loads, so a ``$`` in a run's name is shown as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import plotly.graph_objects as go
@@ -119,7 +119,7 @@ def timeline_figure(runs: Sequence[Run]) -> go.Figure | None:
     """Each run's subsidy policies as bars over its dates: the planned window solid, an
     extension lighter, the run's own span as a thin grey bar."""
     rails = list(dict.fromkeys(r for run in runs for r in run.rails))
-    bars: list[tuple[str, object, object, str, str, str]] = []
+    bars: list[tuple[str, datetime, datetime, str, str, str]] = []
     for run in runs:
         bars.append((f"{run.label}: run", run.start, run.end, "#bbbbbb", "run", ""))
         if run.scenario is None:

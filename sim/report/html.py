@@ -111,7 +111,9 @@ def _meta(run: Run) -> str:
 
 def _increments(runs: Sequence[Run], base: Run | None) -> str:
     """Each run against the baseline: sentences, then one column per run."""
-    others = [r for r in runs if r is not base] if base is not None else []
+    if base is None:
+        return ""
+    others = [r for r in runs if r is not base]
     if not others:
         return ""
     incs = [brief.increment(r, base) for r in others]

@@ -168,8 +168,8 @@ def map_figure(run: Run, window: Window) -> dict | None:
         return None
     xy, road_x, road_y = road_segments(run)
     taxis = len(np.unique(rides["prev"])) + 1  # about how many taxis a frame holds
-    frames = max(20, min(MAX_FRAMES, MAX_POINTS // taxis))
-    step = max(60.0, np.ceil((t1 - t0) / frames / 60.0) * 60.0)
+    n_frames = max(20, min(MAX_FRAMES, MAX_POINTS // taxis))
+    step = max(60.0, np.ceil((t1 - t0) / n_frames / 60.0) * 60.0)
     times = np.arange(t0, t1, step)
 
     def stamp(t: float) -> str:
