@@ -107,7 +107,8 @@ def best_yaml(out: Path, cal: Calibration, best: Trial) -> str:
 
 
 def _g(v: float) -> str:
-    return f"{v:,.4g}" if abs(v) >= 1000 else f"{v:.4g}"
+    """Four significant digits; whole numbers with thousands separators from 1,000 up."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
@@ -167,7 +168,7 @@ def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
         res = model - t.value
         lines.append(
             f"| {t.id} | {_g(t.value)} | {_g(model)} | {_g(min(runs))} to {_g(max(runs))} "
-            f"| {res:+.4g} | {res / t.tolerance:+.2f} |"
+            f"| {'+' if res >= 0 else '-'}{_g(abs(res))} | {res / t.tolerance:+.2f} |"
         )
     lines += [
         "",
