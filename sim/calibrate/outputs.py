@@ -26,9 +26,9 @@ def num(v: Any) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
-    from sim.calibrate.plot import write_fit
-
+def write_trials(out: Path, cal: Calibration, trials: list[Trial]) -> None:
+    """trials.csv and figures.csv of the trials so far (after each batch, so a long
+    calibration can be watched; each file replaced whole)."""
     params = list(cal.spec.params)
     ids = [t.id for t in cal.targets]
     rows = [
@@ -40,16 +40,23 @@ def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
             *(num(t.details.get("mean", {}).get(i)) for i in ids),
             " ".join(t.error.split()),
         ]
-        for t in result.trials
+        for t in trials
     ]
     _csv(out / "trials.csv", ["trial", "status", "loss", *params, *ids, "error"], rows)
     fig_rows = [
         [t.number, r, t.seeds[r], i, num(run[i])]
-        for t in result.trials
+        for t in trials
         for r, run in enumerate(t.details.get("runs", []))
         for i in ids
     ]
     _csv(out / "figures.csv", ["trial", "replication", "seed", "target", "value"], fig_rows)
+
+
+def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
+    """Every output of a finished calibration."""
+    from sim.calibrate.plot import write_fit
+
+    write_trials(out, cal, result.trials)
     ranked = result.ranked()
     for name in ("best.yaml", "fit.png", "calibration.md"):
         (out / name).unlink(missing_ok=True)

@@ -179,11 +179,16 @@ def _check(t: Target, tables: Tables, src: str) -> list[Problem]:
         problems.append(Problem(src, f"{at}: metric", f"{t.table}.{t.metric} is not a number"))
     for key, value in t.where:
         col = data.get(key)
-        if col is not None and col.dtype.kind in "US" and value not in set(col.tolist()):
+        if col is None:
+            continue
+        if col.dtype.kind in "US" and value not in set(col.tolist()):
             seen = ", ".join(sorted(set(col.tolist()))[:6])
             problems.append(
                 Problem(src, f"{at}: where", f"no row has {key}={value} ({key}: {seen})")
             )
+        elif col.dtype.kind not in "US" and not _is_number(value):
+            msg = f"{t.table}.{key} holds numbers"
+            problems.append(Problem(src, f"{at}: where", msg, value, True))
     if (t.period or t.ratio_to) and row_days(data) is None:
         problems.append(Problem(src, f"{at}: period", f"{t.table} has no date: leave it empty"))
     return problems
