@@ -26,9 +26,9 @@ def num(v: Any) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
-    from sim.calibrate.plot import write_fit
-
+def write_trials(out: Path, cal: Calibration, trials: list[Trial]) -> None:
+    """trials.csv and figures.csv of the trials so far (after each batch, so a long
+    calibration can be watched; each file replaced whole)."""
     params = list(cal.spec.params)
     ids = [t.id for t in cal.targets]
     rows = [
@@ -40,16 +40,23 @@ def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
             *(num(t.details.get("mean", {}).get(i)) for i in ids),
             " ".join(t.error.split()),
         ]
-        for t in result.trials
+        for t in trials
     ]
     _csv(out / "trials.csv", ["trial", "status", "loss", *params, *ids, "error"], rows)
     fig_rows = [
         [t.number, r, t.seeds[r], i, num(run[i])]
-        for t in result.trials
+        for t in trials
         for r, run in enumerate(t.details.get("runs", []))
         for i in ids
     ]
     _csv(out / "figures.csv", ["trial", "replication", "seed", "target", "value"], fig_rows)
+
+
+def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
+    """Every output of a finished calibration."""
+    from sim.calibrate.plot import write_fit
+
+    write_trials(out, cal, result.trials)
     ranked = result.ranked()
     for name in ("best.yaml", "fit.png", "calibration.md"):
         (out / name).unlink(missing_ok=True)
@@ -107,7 +114,8 @@ def best_yaml(out: Path, cal: Calibration, best: Trial) -> str:
 
 
 def _g(v: float) -> str:
-    return f"{v:,.4g}" if abs(v) >= 1000 else f"{v:.4g}"
+    """Four significant digits; whole numbers with thousands separators from 1,000 up."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
@@ -167,7 +175,7 @@ def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
         res = model - t.value
         lines.append(
             f"| {t.id} | {_g(t.value)} | {_g(model)} | {_g(min(runs))} to {_g(max(runs))} "
-            f"| {res:+.4g} | {res / t.tolerance:+.2f} |"
+            f"| {'+' if res >= 0 else '-'}{_g(abs(res))} | {res / t.tolerance:+.2f} |"
         )
     lines += [
         "",

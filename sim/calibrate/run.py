@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibrate.outputs import OUTPUTS, write_outputs
+from sim.calibrate.outputs import OUTPUTS, write_outputs, write_trials
 from sim.calibrate.spec import Calibration, read_calibration
 from sim.calibrate.targets import Tables, Target, figure, loss
 from sim.search.study import SearchPlan, SearchResult, run_search
@@ -76,6 +76,7 @@ def run_calibration(
         progress=progress,
         force=force,
         log=log,
+        on_batch=lambda trials: write_trials(out, cal, trials),
     )
     write_outputs(out, cal, result)
     if log is not None:

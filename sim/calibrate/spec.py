@@ -180,11 +180,16 @@ def _check(t: Target, tables: Tables, src: str) -> list[Problem]:
         problems.append(Problem(src, f"{at}: metric", f"{t.table}.{t.metric} is not a number"))
     for key, value in t.where:
         column = data.get(key)
-        if column is not None and column.dtype.kind in "US" and value not in set(column.tolist()):
+        if column is None:
+            continue
+        if column.dtype.kind in "US" and value not in set(column.tolist()):
             seen = ", ".join(sorted(set(column.tolist()))[:6])
             problems.append(
                 Problem(src, f"{at}: where", f"no row has {key}={value} ({key}: {seen})")
             )
+        elif column.dtype.kind not in "US" and not _is_number(value):
+            msg = f"{t.table}.{key} holds numbers"
+            problems.append(Problem(src, f"{at}: where", msg, value, True))
     if (t.period or t.ratio_to) and row_days(data) is None:
         problems.append(Problem(src, f"{at}: period", f"{t.table} has no date: leave it empty"))
     return problems

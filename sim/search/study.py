@@ -105,11 +105,13 @@ def run_search(
     progress: bool = False,
     force: bool = False,
     log: Callable[[str], Any] | None = None,
+    on_batch: Callable[[list[Trial]], Any] | None = None,
 ) -> SearchResult:
     """Run (or resume) the search in ``out``: its runs under ``out/runs``, its record in
     ``out/sweep.json`` (``owner`` is the file's absolute path, ``record`` the file as
     validated). A directory of another sweep or search is refused unless ``force``; then
-    its runs and the files named in ``outputs`` are removed."""
+    its runs and the files named in ``outputs`` are removed. ``on_batch`` gets the trials
+    scored so far after each batch."""
     import optuna
 
     out = Path(out)
@@ -158,6 +160,8 @@ def run_search(
                     else:
                         study.tell(a, state=optuna.trial.TrialState.FAIL)
                     trials.append(trial)
+                if on_batch is not None:
+                    on_batch(list(trials))
                 if log is not None:
                     best = min((t.value for t in trials if t.status == "ok"), default=math.nan)
                     log(f"trials {first + 1}-{len(trials)} of {plan.trials}: best {best:.6g}")
