@@ -82,7 +82,7 @@ def test_temp_files_of_killed_builds_are_removed(tmp_path):
     live = own(tmp_path) / f"0123.time.npy.{os.getppid()}.tmp"
     dead.write_bytes(b"x" * 100)
     live.write_bytes(b"x")
-    build_city(GridCity(rows=3, cols=4), cache_dir=tmp_path)  # a new graph: a new build
+    build_city(SPEC, cache_dir=tmp_path)  # a run that only loads the cache cleans it too
     assert not dead.exists() and live.exists()
     assert _matrix(tmp_path, fresh.graph_hash).exists()
 

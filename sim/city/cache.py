@@ -98,6 +98,7 @@ class MatrixCache:
         types; None otherwise (a damaged entry is announced)."""
         if self.dir is None:
             return None
+        self.clear_dead_temps()
         try:
             sums = json.loads(self._path("sha256").read_text(encoding="utf-8"))
         except (OSError, ValueError):
