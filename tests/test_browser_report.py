@@ -197,14 +197,17 @@ def test_the_map_plays_pauses_and_moves_with_its_slider(page):
     figure = page.find_element("id", "fig-map-0")
     page.execute_script("arguments[0].scrollIntoView();", figure)
 
-    def state() -> tuple[int, list[int]]:
+    def state() -> tuple[int, list[list[float]]]:
+        """The slider's frame, and per trace its point count and the sum of its x."""
         return page.execute_script(
             "var d = document.getElementById('fig-map-0');"
             "return [d._fullLayout.sliders[0].active,"
-            "        d.data.slice(1).map(function (t) { return t.x.length; })];"
+            "        d.data.slice(1).map(function (t) {"
+            "          return [t.x.length, t.x.reduce(function (a, b) { return a + b; }, 0)];"
+            "        })];"
         )
 
-    assert state()[0] == 0 and sum(state()[1]) > 0  # taxis and riders on the first frame
+    assert state()[0] == 0 and sum(n for n, _ in state()[1]) > 0  # points on the first frame
     play, pause = figure.find_elements("css selector", ".updatemenu-button")
     seen = set()
     play.click()
