@@ -194,8 +194,8 @@ def test_the_largest_prices_allowed_keep_every_fen_exact(tmp_path):
 
     import sim
 
-    res = sim.run(
-        small(tariff={"flag_fall_yuan": 10_000, "per_km_yuan": 10_000}),
+    res = sim.run(  # a fixed request stream: riders who weigh such fares would stay home
+        small(tariff={"flag_fall_yuan": 10_000, "per_km_yuan": 10_000}, riders={"model": "fixed"}),
         tmp_path / "o",
     )
     ledger = res.table("ledger_daily")

@@ -21,6 +21,7 @@ from pydantic import (
 from sim.registry import SUBSIDY_RULES
 from sim.scenario.base import (
     MAX_BUDGET_YUAN,
+    MAX_PRICE_YUAN,
     Frozen,
     LocalTime,
     NonNeg,
@@ -37,7 +38,7 @@ def _whole_fen(value: float) -> float:
 
 
 # Bounds far above any taxi tariff keep the fare's integer arithmetic inside int64.
-Yuan = Annotated[float, Field(ge=0, le=100), AfterValidator(_whole_fen)]
+Yuan = Annotated[float, Field(ge=0, le=MAX_PRICE_YUAN), AfterValidator(_whole_fen)]
 Surcharge = Annotated[float, Field(ge=0, le=10)]  # a share of the per-km rate
 Km = Annotated[float, Field(ge=0, le=100)]
 Hour = Annotated[float, Field(ge=0, le=24)]
