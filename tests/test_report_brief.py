@@ -185,7 +185,14 @@ def test_results_frame_is_pandas_and_wrong_names_list_the_tables():
     assert daily["day"].dtype == np.int64 and daily["riders_bound_share"].dtype == np.float64
     rides = res.frame("rides")
     assert len(rides) == res.summary["requests"] and rides["fare_fen"].dtype == np.float64
-    assert res.tables() == ["rides", "daily", "timeseries", "ledger_daily"]
+    assert res.tables() == [
+        "rides",
+        "timeseries",
+        "daily",
+        "demand",
+        "platforms",
+        "ledger_daily",
+    ]
     with pytest.raises(KeyError, match="'summary': no such table; this run's tables are rides"):
         res.frame("summary")
     with pytest.raises(KeyError, match="'ledger': not kept by this run"):
