@@ -12,7 +12,6 @@ from sim.errors import CityError, OutputExists, ScenarioError, SelfCheckError
 from sim.registry import (
     register_city_kind,
     register_dispatch,
-    register_driver_model,
     register_rider_model,
     register_subsidy_rule,
 )
@@ -27,7 +26,6 @@ __all__ = [
     "load_scenario",
     "register_city_kind",
     "register_dispatch",
-    "register_driver_model",
     "register_rider_model",
     "register_subsidy_rule",
     "run",
