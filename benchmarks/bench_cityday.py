@@ -3,12 +3,15 @@ skeleton.
 
     python benchmarks/bench_cityday.py --drivers 2000 --requests 100000
 
-Prints one JSON line: the full model's wall time, rides/s, events/s and peak memory, the
-same figures for a bare SimPy skeleton that moves the same number of rides (a process per
-ride, nothing else), and their ratio. Each part runs in its own process so peak memory is
+Prints one JSON line: the full model's wall and CPU time, rides/s, events/s and peak
+memory; the same figures for a bare SimPy skeleton that moves the same number of rides (a
+process per ride, nothing else), and their ratio; and the model with its market response
+switched off (riders on the ``fixed`` model, drivers who take every offer: what the
+behaviour costs, as ``behaviour_ratio``). Ratios are of CPU seconds, which another job on
+the machine disturbs less than wall seconds. Each part runs in its own process so peak memory is
 its own. The travel-time matrix is built (or loaded from the cache) before the clock
-starts and reported separately. With ``--repeat N`` the two alternate N times and the
-fastest of each is compared (the machine is shared: the minimum is the least disturbed).
+starts and reported separately. With ``--repeat N`` the parts alternate N times and the
+least CPU of each is compared (the machine is shared: the minimum is the least disturbed).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
-    return {
+def scenario(drivers: int, requests: int, side: int, seed: int, behaviour: bool = True) -> dict:
+    scn = {
         "name": "bench-cityday",
         "seed": seed,
         "start": "2013-12-02T00:00:00",
@@ -54,6 +57,15 @@ def scenario(drivers: int, requests: int, side: int, seed: int) -> dict:
         },
         "outputs": {"plots": False, "timeseries_every_min": 15},
     }
+    if not behaviour:  # every request through an app, taken by the first driver offered
+        scn["riders"] = {"model": "fixed", "fixed": {"street_share": 0.0}}
+        scn["dispatch"]["accept"] = {"base": 50.0}
+    return scn
+
+
+def cpu_s() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -65,17 +77,20 @@ def run_model(args) -> dict:
     from sim.city.travel import build_city
     from sim.scenario.load import scenario_from_dict
 
-    scn = scenario_from_dict(scenario(args.drivers, args.requests, args.side, args.seed))
+    scn = scenario_from_dict(
+        scenario(args.drivers, args.requests, args.side, args.seed, args.part == "model")
+    )
     t0 = time.perf_counter()
     build_city(scn.city)
     city_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_s()
         res = sim.run(scn, Path(tmp) / "run")
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, cpu_s() - c0
     s = res.summary
     return {
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "sim_wall_s": s["wall_s"],
         "city_build_s": round(city_s, 2),
         "requests": s["requests"],
@@ -112,11 +127,12 @@ def run_baseline(args) -> dict:
             env.process(ride(env, leg))
 
     env.process(demand(env))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     env.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, cpu_s() - c0
     return {
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "rides": done[0],
         "rides_per_s": round(n / wall),
         "events": next(env._eid),
@@ -130,12 +146,15 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=100_000)
     p.add_argument("--side", type=int, default=100, help="grid side: side x side nodes")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--part", choices=["model", "baseline"], help=argparse.SUPPRESS)
+    p.add_argument("--part", choices=["model", "no_behaviour", "baseline"], help=argparse.SUPPRESS)
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument(
+        "--no-behaviour-part", action="store_true", help="skip the run without market response"
+    )
     p.add_argument("--repeat", type=int, default=1, help="alternate the parts N times")
     args = p.parse_args()
     if args.part:
-        fn = run_model if args.part == "model" else run_baseline
+        fn = run_baseline if args.part == "baseline" else run_model
         print(json.dumps(fn(args)))
         return
     common = [
@@ -158,27 +177,22 @@ def main() -> None:
         )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    models, bases = [], []
+    names = ["model"]
+    names += [] if args.no_behaviour_part else ["no_behaviour"]
+    names += [] if args.no_baseline else ["baseline"]
+    runs: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(args.repeat):
-        models.append(part("model"))
-        if not args.no_baseline:
-            bases.append(part("baseline"))
-    model = min(models, key=lambda r: r["wall_s"])
-    result = {
-        "drivers": args.drivers,
-        "requests": args.requests,
-        "nodes": args.side**2,
-        "model": model,
-    }
-    if bases:
-        base = min(bases, key=lambda r: r["wall_s"])
-        result["baseline"] = base
-        result["ratio"] = round(model["wall_s"] / base["wall_s"], 2)
+        for name in names:
+            runs[name].append(part(name))
+    best = {name: min(got, key=lambda r: r["cpu_s"]) for name, got in runs.items()}
+    result = {"drivers": args.drivers, "requests": args.requests, "nodes": args.side**2}
+    result.update(best)
+    if "baseline" in best:
+        result["ratio"] = round(best["model"]["cpu_s"] / best["baseline"]["cpu_s"], 2)
+    if "no_behaviour" in best:
+        result["behaviour_ratio"] = round(best["model"]["cpu_s"] / best["no_behaviour"]["cpu_s"], 2)
     if args.repeat > 1:
-        result["runs_wall_s"] = {
-            "model": [r["wall_s"] for r in models],
-            "baseline": [r["wall_s"] for r in bases],
-        }
+        result["runs_cpu_s"] = {name: [r["cpu_s"] for r in got] for name, got in runs.items()}
     print(json.dumps(result))
 
 

@@ -32,9 +32,12 @@ def test_bench_dispatch_prints_a_cost_per_policy_and_fleet_size() -> None:
 
 def test_bench_cityday_runs_model_and_skeleton_on_the_same_rides() -> None:
     got = _bench("bench_cityday.py", "--drivers", "100", "--requests", "3000", "--side", "10")
-    model, base = got["model"], got["baseline"]
+    model, plain, base = got["model"], got["no_behaviour"], got["baseline"]
     assert 0 < model["completed"] <= model["requests"] and base["rides"] == 3000
-    assert got["ratio"] == round(model["wall_s"] / base["wall_s"], 2)
+    assert got["ratio"] == round(model["cpu_s"] / base["cpu_s"], 2)
+    assert got["behaviour_ratio"] == round(model["cpu_s"] / plain["cpu_s"], 2)
+    # Without the market response every request is an app order and no offer is declined.
+    assert plain["requests"] != model["requests"] and plain["completed"] > 0
 
 
 def test_bench_season_times_a_scenario_as_run_sim_runs_it() -> None:
