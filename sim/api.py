@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from sim.city.travel import build_city
-from sim.engine.world import simulate
+from sim.engine.run import simulate
 from sim.io import files as io
 from sim.records.checks import verify
 from sim.records.summary import summarize

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import sim
-from sim.engine.world import simulate
+from sim.engine.run import simulate
 from sim.scenario.load import scenario_from_dict
 from tests.conftest import small
 

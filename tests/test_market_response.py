@@ -162,7 +162,7 @@ def test_far_pickups_are_declined_more():
 
 
 def test_a_driver_subsidy_on_an_app_brings_drivers_to_run_it():
-    from sim.engine.world import simulate
+    from sim.engine.run import simulate
     from sim.scenario.load import scenario_from_dict
 
     def running_didi(policies: list) -> float:

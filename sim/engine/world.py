@@ -10,29 +10,24 @@ waited for.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
 
 from sim.city.travel import City, build_city
-from sim.core.clock import call_in, events_scheduled, fewer_collections, run_until
+from sim.core.clock import call_in, fewer_collections, run_until
 from sim.core.patience import PatienceClock
-from sim.core.progress import RunProgress
 from sim.core.ride import Ride
 from sim.core.rng import Streams
 from sim.core.state import APP, PREBOOK, STREET, RideStatus
 from sim.engine.arrivals import cruise_targets, request_stream
+from sim.engine.days import DayClock
+from sim.engine.processes import sampler, shift
 from sim.market import riders as _built_in_riders  # noqa: F401  (they register themselves)
 from sim.market.adoption import AdoptionModel
 from sim.market.dispatch.dispatcher import Dispatcher
-from sim.market.fleet import IDLE, OFF, Fleet, shift_windows
+from sim.market.fleet import Fleet, shift_windows
 from sim.market.hailing import Hailing
 from sim.market.population import Population
 from sim.money.cashier import Cashier
@@ -42,12 +37,8 @@ from sim.money.subsidies import PolicyBook
 from sim.money.tariff import fare_fen
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
-from sim.records.run import RunRecord
-from sim.records.tables import Row, abandoned_row, completed_row, open_row, timeseries_row
+from sim.records.tables import Row, abandoned_row, completed_row, open_row
 from sim.scenario.spec import Scenario
-
-if TYPE_CHECKING:
-    pass
 
 WAITING, MATCHED, COMPLETED, ABANDONED = (
     RideStatus.WAITING,
@@ -72,7 +63,8 @@ class World:
        day's lottery when there is one), the day book;
     5. ``_build_adoption``: the daily adoption model, if the scenario has one;
     6. ``_build_dispatch``: the dispatcher and its matchers, which reach the engine only
-       through ``sim.market.dispatch.base.Engine`` (this class implements it).
+       through ``sim.market.dispatch.base.Engine`` (this class implements it);
+    7. ``_build_days``: the day clock (``sim.engine.days``), which closes each day.
     """
 
     def __init__(
@@ -92,6 +84,7 @@ class World:
         self._build_records(out_dir)
         self._build_adoption()
         self._build_dispatch()
+        self._build_days()
         self.timeseries: list[Row] = []
         self.in_flight: dict[int, Ride] = {}
         self.patience = PatienceClock(self.env, self._patience_over)
@@ -146,6 +139,20 @@ class World:
             scn.start, scn.payment.rails, self.platforms, self.pop.n_riders, self.sample
         )
 
+    def _build_days(self) -> None:
+        """The day clock (after adoption and dispatch: a day ends with both)."""
+        self.clock = DayClock(
+            self.env,
+            self.duration,
+            self.days,
+            self.log,
+            (self.cashier, self.ledger, self.book, self.streams["lottery"]),
+            self.pop,
+            self.adoption,
+            self.dispatch.refresh_apps,
+            lambda: (*self.stats.durations(), *(d for c in self.channels for d in c.durations())),
+        )
+
     def _build_adoption(self) -> None:
         scn = self.scenario
         self.adoption = (
@@ -178,49 +185,6 @@ class World:
         if channel == APP:
             return self.channels[1 + platform]
         return self.channels[0 if channel == STREET else len(self.channels) - 1]
-
-    # --- processes -----------------------------------------------------------------
-    def shift(
-        self, index: int, windows: list[tuple[float, float]]
-    ) -> Generator[Timeout, object, None]:
-        env = self.env
-        members = self.fleet.members(index)
-        fleet = self.fleet
-        for on, off in windows:
-            if on > env.now:
-                yield Timeout(env, on - env.now)
-            for d in members:
-                fleet.off_after_ride[d] = False
-                if fleet.state[d] == OFF:
-                    fleet.move(d, IDLE)
-                    self._idle(d)
-            if off >= self.duration:
-                return
-            yield Timeout(env, off - env.now)
-            for d in members:
-                if fleet.state[d] == IDLE:
-                    self.dispatch.driver_gone(d)
-                    fleet.move(d, OFF)
-                elif fleet.state[d] != OFF:
-                    fleet.off_after_ride[d] = True
-
-    def sampler(self, every_s: float) -> Generator[Timeout, object, None]:
-        env = self.env
-        start = self.scenario.start
-        bar = RunProgress(self.duration, start) if self.progress else None
-        while True:
-            counts = self.fleet.states_at(env.now).tolist()
-            stamp = (start + timedelta(seconds=env.now)).isoformat(timespec="seconds")
-            self.timeseries.append(
-                timeseries_row(round(float(env.now), 3), stamp, counts, self.dispatch.n_waiting)
-            )
-            if bar is not None:
-                bar.update(env.now, self.stats.completed)
-                if env.now + every_s >= self.duration:  # a sample at the end may never run
-                    bar.close()
-            if env.now + every_s > self.duration:
-                return
-            yield Timeout(env, every_s)
 
     # --- ride callbacks (called by the channels) -----------------------------------------
     def wait(self, ride: Ride) -> None:
@@ -387,11 +351,34 @@ class World:
     # --- the run -------------------------------------------------------------------------
     def run(self) -> None:
         env, scn = self.env, self.scenario
-        for i, sh in enumerate(self.fleet.shifts):
+        fleet = self.fleet
+        for i, sh in enumerate(fleet.shifts):
             windows = shift_windows(sh.start_hour, sh.hours, self.scenario.start, self.duration)
-            env.process(self.shift(i, windows))
-        env.process(self.sampler(self.scenario.outputs.timeseries_every_min * 60))
-        env.process(self.day_clock())
+            env.process(
+                shift(
+                    env,
+                    fleet,
+                    fleet.members(i),
+                    windows,
+                    self.duration,
+                    self._idle,
+                    self.dispatch.driver_gone,
+                )
+            )
+        env.process(
+            sampler(
+                env,
+                scn.outputs.timeseries_every_min * 60,
+                self.duration,
+                scn.start,
+                fleet,
+                self.timeseries,
+                lambda: self.dispatch.n_waiting,
+                lambda: self.stats.completed,
+                self.progress,
+            )
+        )
+        env.process(self.clock.process())
         with fewer_collections():
             self.stats.requests = run_until(
                 self.env,
@@ -401,47 +388,9 @@ class World:
                 ),
                 self.dispatch.request,
             )
-        last = self.days.day_of(max(self.duration - 1e-9, 0.0))
-        self.end_of_day(last, self.duration, settle=False)  # the last day, not settled
+        self.clock.close()
         self._close_open_rides()
         self.log.close()
-
-    # --- the day clock -------------------------------------------------------------------
-    def day_clock(self) -> Generator[Timeout, object, None]:
-        """At each local midnight inside the run: close the day and settle what is due."""
-        env = self.env
-        day = 0
-        while True:
-            midnight = self.days.midnight(day)
-            if midnight >= self.duration:
-                return
-            yield Timeout(env, midnight - env.now)
-            self.end_of_day(day, env.now, settle=True)
-            for sample in (
-                *self.stats.durations(),
-                *(d for c in self.channels for d in c.durations()),
-            ):
-                sample.compact()  # fold the day's durations (see ``sim.core.samples``)
-            day += 1
-
-    def end_of_day(self, day: int, t: float, settle: bool) -> None:
-        """Draw the lotteries (refund and mark their winners), write the rides held for
-        them, settle what is due, write the day's rows, update adoption."""
-        days, log = self.days, self.log
-        for policy, ride_id, refund in days.draw_lotteries(day, self.book, self.streams["lottery"]):
-            self.cashier.free_ride(policy, policy.rail, ride_id, refund, t, day)
-            log.mark_free(ride_id)
-        log.flush()
-        if settle:
-            self.ledger.settle(t, day + 1)
-        unsettled = self.ledger.unsettled_by_account()
-        pending = [unsettled.get(a, 0) for a in self.cashier.acc_pending]
-        days.write_rows(day, self.cashier.paid_by_rail, self.pop, pending)
-        days.write_demand_rows(day, self.pop)
-        if self.adoption is not None:
-            self.adoption.end_of_day(day, days.used, days.used_app)
-            self.dispatch.refresh_apps()
-        days.reset()
 
     def _close_open_rides(self) -> None:
         """Rides still waiting or riding at the end are written with status ``open``."""
@@ -454,40 +403,3 @@ class World:
                 self.channel_stats(ride.channel, ride.platform).open += 1
             self.log.add(open_row(ride, self._platform(ride), matched))
         self.stats.open = len(open_rides)
-
-
-@dataclass
-class Outcome(RunRecord):
-    """What ``simulate`` hands to the writers: the run's records, and the world after the
-    run for tests and notebooks that look inside it."""
-
-    world: World
-
-
-def simulate(
-    scenario: Scenario, out_dir: Path | None, progress: bool = False, city: City | None = None
-) -> Outcome:
-    """Build and run one scenario, streaming ride rows into ``out_dir``."""
-    t0 = time.perf_counter()
-    world = World(scenario, out_dir, city=city, progress=progress)
-    world.run()
-    return Outcome(
-        scenario=scenario,
-        stats=world.stats,
-        channels=world.channels,
-        daily=world.days.rows,
-        demand=world.days.demand_rows,
-        platforms=world.days.platform_rows,
-        timeseries=world.timeseries,
-        ledger=world.ledger,
-        book=world.book,
-        fleet=world.fleet,
-        n_riders=world.pop.n_riders,
-        rails=world.rails,
-        paid_by_rail=world.cashier.paid_by_rail,
-        fare_by_rail=world.cashier.fare_by_rail,
-        failed_payments=world.cashier.failed,
-        wall_s=time.perf_counter() - t0,
-        events=events_scheduled(world.env),
-        world=world,
-    )

@@ -14,7 +14,7 @@ def probe_metrics(scenario: dict[str, Any]) -> set[str] | None:
     and on the run being long enough for a Bass fit, not on the city's size. None when the
     shrunken scenario cannot run; the names are then checked only after the sweep."""
     from sim.city.travel import build_city
-    from sim.engine.world import simulate
+    from sim.engine.run import simulate
     from sim.records.summary import summarize
     from sim.scenario.load import apply_override, scenario_from_dict
 
