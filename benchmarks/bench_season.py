@@ -1,7 +1,7 @@
 """A whole scenario as a user runs it (default: the 2014 season), against the bare SimPy
 skeleton of ``bench_cityday.py`` timed in the same run.
 
-    python benchmarks/bench_season.py                         # the season, ~10 minutes
+    python benchmarks/bench_season.py                         # the season, ~5 minutes
     python benchmarks/bench_season.py --set duration=30d --baseline-rides 300000
 
 Runs ``run_sim.py run SCENARIO`` (outputs included, into a temporary directory) in a
