@@ -264,7 +264,7 @@ class World:
         if options == 1:  # cash is all they share: no choice, as in Chooser.choose
             ride.rail, ride.failed, checkout_s = CASH, False, self.chooser.checkout_s(CASH)
         else:
-            offers = self.book.rider_offers(self._platform(ride), t_dropoff)
+            offers = self.book.offers(self._platform(ride), t_dropoff)
             linked = self.linked_rail[ride.platform] if ride.channel == APP else -1
             ride.rail, checkout_s, ride.failed = self.chooser.choose(
                 options, offers, pop.habit[rider].tolist(), linked, pop.last_rail[rider]

@@ -95,15 +95,18 @@ class PolicyBook:
         self.n_rails = len(rails)
         # Offers change only where a window opens or closes: cache them per segment.
         self._edges = sorted({t for p in self.policies for t in (p.start_s, p.end_s)})
-        self._offers: dict[tuple[str, int], list[float]] = {}
+        self._offers: dict[tuple[str, str, int], list[float]] = {}
         self._plans: dict[tuple, tuple[list[ActivePolicy], ...]] = {}
 
-    def rider_offers(self, platform: str, t: float) -> list[float]:
-        """``offer_yuan`` for every rail at once, cached between window edges."""
-        key = (platform, bisect_right(self._edges, t))
+    def offers(self, platform: str, t: float, side: str = "rider") -> list[float]:
+        """``offer_yuan`` for every rail at once, cached between window edges (to drivers
+        with ``side="driver"``)."""
+        key = (side, platform, bisect_right(self._edges, t))
         got = self._offers.get(key)
         if got is None:
-            got = self._offers[key] = [self.offer_yuan(j, platform, t) for j in range(self.n_rails)]
+            got = self._offers[key] = [
+                self.offer_yuan(j, platform, t, side) for j in range(self.n_rails)
+            ]
         return got
 
     def offer_yuan(self, rail: int, platform: str | None, t: float, side: str = "rider") -> float:

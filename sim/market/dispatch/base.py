@@ -136,9 +136,8 @@ class Offering:
 
     def value_yuan(self, ride: Ride) -> float:
         e = self.engine
-        t = e.env.now
-        book = e.book
-        offer = max((book.offer_yuan(j, self.name, t, "driver") for j in self.rails), default=0.0)
+        offers = e.book.offers(self.name, e.env.now, "driver")
+        offer = max([offers[j] for j in self.rails], default=0.0)
         return e.measure(ride) / 100 + ride.tip_fen / 100 + offer
 
     def accepts(self, ride: Ride, pickup_s: float) -> bool:
