@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.core.pids import pid_alive
+
 KINDS = ("time", "dist")
 _TEMP = re.compile(r".+\.(\d+)\.tmp")
 
@@ -52,16 +54,6 @@ def private_dir(root: Path) -> Path | None:
         if os.lstat(own).st_mode & 0o077:
             return None
     return own
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 def _sha256(path: Path) -> str:
@@ -192,7 +184,7 @@ class MatrixCache:
         with contextlib.suppress(OSError):
             for entry in self.dir.iterdir():
                 m = _TEMP.fullmatch(entry.name)
-                if m and not _pid_alive(int(m.group(1))):
+                if m and not pid_alive(int(m.group(1))):
                     with contextlib.suppress(OSError):
                         entry.unlink()
 

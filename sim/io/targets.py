@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.core.pids import pid_alive
 from sim.errors import BadInput, OutputExists
 
 PROJECT = Path(__file__).resolve().parent.parent  # the source tree (or site-packages)
@@ -72,17 +73,6 @@ def existing_parent(out: Path) -> Path:
     if not base.is_dir():
         raise BadInput(f"{out}: {base} is a file, not a directory")
     return base
-
-
-def pid_alive(pid: int) -> bool:
-    """Does process ``pid`` exist (on this machine)? Another user's process counts."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 # ``.NAME.incomplete-PID`` (staging), ``.NAME.csv-PID`` (a parquet run before conversion)
