@@ -209,7 +209,7 @@ def test_the_map_plays_pauses_and_moves_with_its_slider(page):
 
     assert state()[0] == 0 and sum(n for n, _ in state()[1]) > 0  # points on the first frame
     play, pause = figure.find_elements("css selector", ".updatemenu-button")
-    seen = set()
+    seen = {json.dumps(state()[1])}  # the first frame's points, before it plays
     play.click()
     for _ in range(30):
         time.sleep(0.2)

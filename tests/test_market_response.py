@@ -111,16 +111,18 @@ ALIPAY_5 = {
     "side": "rider",
     "amount_yuan": 5,
     "start": "2013-12-02",
-    "end": "2013-12-06",
+    "end": "2013-12-04",
 }
 
 
 def share_after_stop(policies: list, habit: bool) -> float:
-    """Alipay's share of rides over the three days after 12-06 (the subsidy's stop)."""
+    """Alipay's share of rides over the two days after 12-04 (the subsidy's stop)."""
     choice = {} if habit else NO_HABIT
     riders = {} if habit else {"logit": {"loyalty_yuan": 0.0}}
     scn = two_apps(
-        duration="7d",
+        duration="5d",
+        fleet={"drivers": 60},
+        demand={"daily_requests": 6000},
         adoption=FROZEN,
         riders=riders,
         payment={
@@ -131,7 +133,7 @@ def share_after_stop(policies: list, habit: bool) -> float:
         policies=policies,
     )
     daily = sim.run(scn).table("daily")
-    after = (daily["rail"] == "alipay") & (daily["date"] >= "2013-12-06")
+    after = (daily["rail"] == "alipay") & (daily["date"] >= "2013-12-04")
     return float(daily["ride_share"][after].mean())
 
 
@@ -166,11 +168,13 @@ def test_a_driver_subsidy_on_an_app_brings_drivers_to_run_it():
     from sim.scenario.load import scenario_from_dict
 
     def running_didi(policies: list) -> float:
-        """Share of drivers running Didi after six days, where running both apps costs
+        """Share of drivers running Didi after four days, where running both apps costs
         so much that a driver picks one."""
         drivers = {"install_p": 0.3, "decision_rate": 0.5, "multihoming_cost": 10.0}
         scn = two_apps(
-            duration="6d",
+            duration="4d",
+            fleet={"drivers": 100},
+            demand={"daily_requests": 5000},
             adoption={"enabled": True, "drivers": drivers},
             population={
                 "riders_apps": {"didi": 0.5, "kuaidi": 0.5},
