@@ -56,9 +56,20 @@ def private_dir(root: Path) -> Path | None:
     return own
 
 
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}  # this process's checks, by file state
+
+
 def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    """The file's checksum, read once per process for each state of the file (a rewrite
+    is a new inode, size or mtime): a sweep or a notebook running many scenarios on one
+    city does not read hundreds of megabytes again for every run."""
+    st = os.stat(path)
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    got = _DIGESTS.get(key)
+    if got is None:
+        with open(path, "rb") as f:
+            got = _DIGESTS[key] = hashlib.file_digest(f, "sha256").hexdigest()
+    return got
 
 
 class MatrixCache:
