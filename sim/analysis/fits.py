@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize
 
 from sim.analysis.theory import bass_cdf
 
@@ -149,5 +149,7 @@ def mean_ci(x: ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
     if xx.size < 2:
         return mean, mean, mean
     sem = float(xx.std(ddof=1)) / math.sqrt(xx.size)
+    from scipy import stats  # most of a second to import: only sweeps and searches need it
+
     half = float(stats.t.ppf(0.5 + level / 2.0, df=xx.size - 1)) * sem
     return mean, mean - half, mean + half
