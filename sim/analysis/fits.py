@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize
 
 from sim.analysis.theory import bass_cdf
 
@@ -51,6 +50,8 @@ def _curve_fit(
     t: np.ndarray, y: np.ndarray, start: tuple[float, float, float]
 ) -> tuple[float, float, float] | None:
     """Refine ``start`` with bounded least squares; None if it does not converge."""
+    from scipy import optimize  # imported when a curve is fitted, not by every run
+
     lower = (P_BOUNDS[0], Q_BOUNDS[0], M_BOUNDS[0])
     upper = (P_BOUNDS[1], Q_BOUNDS[1], M_BOUNDS[1])
     x0 = np.clip(start, lower, upper)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
-from scipy.optimize import linear_sum_assignment
 from simpy.events import Timeout
 
 from sim.city.spatial import CellIndex
@@ -84,6 +83,8 @@ class BatchMatch(Matcher):
             for c, t in cells:
                 cost[r, c] = t
         drivers = list(columns)
+        from scipy.optimize import linear_sum_assignment  # only runs that batch import it
+
         for r, c in zip(*linear_sum_assignment(cost), strict=True):
             # A driver who declines leaves the ride for the next round.
             if cost[r, c] < NO_MATCH and self.offering.accepts(rides[r], float(cost[r, c])):
