@@ -5,6 +5,8 @@
     python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
+    python run_sim.py optimize OPTIMIZE.yaml [--workers N | --scheduler URL] [--out DIR]
+    python run_sim.py game GAME.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
     python run_sim.py lab [FILE] [--port N]     # a browser app on 127.0.0.1
@@ -131,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
         help="use a directory that holds another sweep's or calibration's results (replaced)",
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    _search_parser(
+        sub, "optimize", "the cheapest (or best) policy meeting targets (optuna on Dask)"
+    )
+    _search_parser(sub, "game", "two platforms' iterated best responses to each other's policies")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
     cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     cmp.add_argument(
@@ -195,6 +201,70 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _search_parser(sub, name: str, help_text: str) -> None:
+    """The parser of ``optimize`` and ``game``: a file, workers or a scheduler, a directory."""
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("file", type=Path, help=f"{name} YAML file")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="use a running Dask scheduler instead of a local cluster",
+    )
+    p.add_argument(
+        "--out", type=Path, help=f"directory (default runs/{name}-NAME); a rerun resumes it"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="use a directory that holds another sweep's or search's results (replaced)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _optimize(args) -> int:
+    from sim.policy.optimize import run_optimize
+
+    res, found = run_optimize(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        log=print,
+        force=args.force,
+    )
+    print(f"outputs: {res.dir}")
+    if found.status == "failed":
+        print(f"error: no trial finished; see {res.dir / 'trials.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _game(args) -> int:
+    from sim.policy.game import run_game
+
+    res = run_game(
+        args.file,
+        args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        log=print,
+        force=args.force,
+    )
+    print(f"outputs: {res.dir}")
+    if res.status == "failed":
+        print(f"error: a round had no finished trial; see {res.dir}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _lab(args) -> int:
     from sim.errors import BadInput
     from sim.lab import serve
@@ -216,6 +286,8 @@ def _unwritten(args) -> str:
         return "finished runs are kept; run the sweep again to resume it"
     if args.command == "calibrate":
         return "finished runs are kept; run the calibration again to resume it"
+    if args.command in ("optimize", "game"):
+        return f"finished runs are kept; run the {args.command} again to resume it"
     if args.command == "lab":
         return "the lab has stopped"
     return "no outputs were written"
@@ -401,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "sweep": _sweep,
         "calibrate": _calibrate,
+        "optimize": _optimize,
+        "game": _game,
         "compare": _compare,
         "report": _report,
         "lab": _lab,
