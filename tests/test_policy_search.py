@@ -164,6 +164,15 @@ def test_optimize_finds_the_cheapest_amount_known_by_a_grid(optimized, tmp_path)
     assert best_yaml["policies"][0]["amount_yuan"] == found
 
 
+def test_the_report_of_a_search_compares_the_best_policy_with_the_base(optimized):
+    from sim.report.html import write_report
+
+    _, out = optimized
+    page = write_report(out, map_window=None).read_text()
+    assert page.count('<h2 id="search">Policy search</h2>') == 1
+    assert "best policy (trial" in page and "Against the baseline, base" in page
+
+
 def test_same_trials_on_one_worker_and_two_and_a_rerun_resumes(optimized):
     path, two = optimized
     one = two.parent / "one"

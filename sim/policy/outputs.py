@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def write_trials(out: Path, loaded: Loaded, trials: list[Trial]) -> None:
     write_csv(out / "trials.csv", cols, rows)
 
 
-def _trial_json(loaded: Loaded, t: Trial | None) -> dict[str, Any] | None:
+def _trial_json(out: Path, loaded: Loaded, t: Trial | None) -> dict[str, Any] | None:
     if t is None or t.status != "ok":
         return None
     spec = loaded.spec
@@ -64,7 +65,7 @@ def _trial_json(loaded: Loaded, t: Trial | None) -> dict[str, Any] | None:
         "trial": t.number,
         "params": t.params,
         "seeds": t.seeds,
-        "runs": [str(d) for d in t.dirs],
+        "runs": [os.path.relpath(d, out) for d in t.dirs],  # relative to the directory
         "metrics": t.details["stats"],
         "constraints": [
             {"constraint": c.describe(), "met": e <= 0, "excess": e}
@@ -137,10 +138,10 @@ def write_outputs(out: Path, loaded: Loaded, result: SearchResult, found: Outcom
         "params": {p: param.describe() for p, param in spec.params.items()},
         "trials": len(result.trials),
         "failed": result.failed,
-        "best": _trial_json(loaded, found.best),
-        "front": [_trial_json(loaded, t) for t in found.front],
-        "nearest": _trial_json(loaded, found.nearest),
-        "base": _trial_json(loaded, found.base),
+        "best": _trial_json(out, loaded, found.best),
+        "front": [_trial_json(out, loaded, t) for t in found.front],
+        "nearest": _trial_json(out, loaded, found.nearest),
+        "base": _trial_json(out, loaded, found.base),
         "scenarios": scenarios,
     }
     write_text(out / "optimize.json", json.dumps(_clean(doc), indent=2, sort_keys=False) + "\n")

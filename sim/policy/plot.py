@@ -12,21 +12,19 @@ from sim.policy.spec import Loaded
 from sim.search.study import Trial
 
 
-def _figure() -> Any:
-    import matplotlib
+def _figure(size: tuple[float, float]) -> tuple[Any, Any]:
+    """A figure without pyplot: a notebook's backend (inline plots) is left as it is."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
 
 
-def _save(plt: Any, fig: Any, path: Path) -> None:
+def _save(fig: Any, path: Path) -> None:
     fig.tight_layout()
     io.write_file(
         path, lambda p: fig.savefig(p, format="png", dpi=110, metadata={"Software": None})
     )
-    plt.close(fig)
 
 
 def _mean(t: Trial, name: str) -> float:
@@ -36,10 +34,9 @@ def _mean(t: Trial, name: str) -> float:
 def write_convergence(path: Path, loaded: Loaded, trials: list[Trial], found: Outcome) -> None:
     """The objective of each trial in order (feasible dots, infeasible crosses) and the
     best feasible value so far."""
-    plt = _figure()
     goal = loaded.spec.objectives[0]
     name = goal.label()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = _figure((7, 4))
     ok = [t for t in trials if feasible(t.details)]
     bad = [t for t in trials if not feasible(t.details)]
     ax.scatter([t.number for t in ok], [_mean(t, name) for t in ok], label="meets the constraints")
@@ -71,14 +68,13 @@ def write_convergence(path: Path, loaded: Loaded, trials: list[Trial], found: Ou
     )
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    _save(plt, fig, path)
+    _save(fig, path)
 
 
 def write_pareto(path: Path, loaded: Loaded, trials: list[Trial], found: Outcome) -> None:
     """The two objectives of every trial, the Pareto front of the feasible ones joined."""
-    plt = _figure()
     a, b = (g.label() for g in loaded.spec.objectives)
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = _figure((6.5, 4.5))
     ok = [t for t in trials if feasible(t.details)]
     bad = [t for t in trials if not feasible(t.details)]
     ax.scatter(
@@ -111,4 +107,4 @@ def write_pareto(path: Path, loaded: Loaded, trials: list[Trial], found: Outcome
     g1, g2 = (g.goal for g in loaded.spec.objectives)
     ax.set(xlabel=f"{a} ({g1})", ylabel=f"{b} ({g2})")
     ax.legend(fontsize=8)
-    _save(plt, fig, path)
+    _save(fig, path)
