@@ -227,40 +227,26 @@ def _search_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _optimize(args) -> int:
-    from sim.policy.optimize import run_optimize
+def _policy(args) -> int:
+    """``optimize`` and ``game``: the same options, the same ending."""
+    from sim.policy import run_game, run_optimize
 
-    res, found = run_optimize(
-        args.file,
-        args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet and sys.stderr.isatty(),
-        log=print,
-        force=args.force,
-    )
-    print(f"outputs: {res.dir}")
-    if found.status == "failed":
-        print(f"error: no trial finished; see {res.dir / 'trials.csv'}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _game(args) -> int:
-    from sim.policy.game import run_game
-
-    res = run_game(
-        args.file,
-        args.out,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet and sys.stderr.isatty(),
-        log=print,
-        force=args.force,
-    )
-    print(f"outputs: {res.dir}")
-    if res.status == "failed":
-        print(f"error: a round had no finished trial; see {res.dir}", file=sys.stderr)
+    options = {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": not args.quiet and sys.stderr.isatty(),
+        "log": print,
+        "force": args.force,
+    }
+    if args.command == "optimize":
+        res, found = run_optimize(args.file, args.out, **options)
+        out, failed = res.dir, found.status == "failed"
+    else:
+        game = run_game(args.file, args.out, **options)
+        out, failed = game.dir, game.status == "failed"
+    print(f"outputs: {out}")
+    if failed:
+        print(f"error: no trial finished; see {out}", file=sys.stderr)
         return 1
     return 0
 
@@ -473,8 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "sweep": _sweep,
         "calibrate": _calibrate,
-        "optimize": _optimize,
-        "game": _game,
+        "optimize": _policy,
+        "game": _policy,
         "compare": _compare,
         "report": _report,
         "lab": _lab,
