@@ -403,7 +403,10 @@ def _file_kind(path: Path) -> str:
     scenario_only = set(Scenario.model_fields) - {"seed"}
     if not isinstance(data, dict) or "base" not in data or set(data) & scenario_only:
         return "scenario"
-    return "calibration" if "targets" in data else "sweep"
+    for kind, key in (("calibration", "targets"), ("optimize", "objectives"), ("game", "players")):
+        if key in data:
+            return kind
+    return "sweep"
 
 
 def _validate_sweep(args) -> int:
@@ -437,6 +440,16 @@ def _validate_calibration(args) -> int:
         f"ok: {args.file}: calibration of {len(cal.spec.params)} parameters to "
         f"{len(cal.targets)} targets is valid"
     )
+    return 0
+
+
+def _validate_policy(args, kind: str) -> int:
+    """Check an optimize or game file, its base, its parameters and its metrics (on a
+    tiny run), as the command does before it starts, without running any trial."""
+    from sim.policy import read_game, read_optimize
+
+    loaded = (read_optimize if kind == "optimize" else read_game)(args.file)
+    print(f"ok: {args.file}: {kind} file over {loaded.spec.base} is valid")
     return 0
 
 
@@ -478,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate_sweep(args)
         if kind == "calibration":
             return _validate_calibration(args)
+        if kind in ("optimize", "game"):
+            return _validate_policy(args, kind)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             _check_city(scenario)

@@ -240,6 +240,8 @@ def test_bad_files_one_line_per_problem_exit_2_nothing_written(tmp_path):
     for word in ("trials", "low must be below high", "goal", "one bound", "colour: unknown"):
         assert any(word in line for line in lines), (word, lines)
     assert not (tmp_path / "o").exists()
+    checked = cli("validate", path)
+    assert checked.returncode == 2 and checked.stderr.strip().splitlines() == lines
     game = {**GAME, "players": {"didi": player(0, "didi"), "kuaidi": player(0, "kuaidi")}}
     path = write(tmp_path, game, GAME_BASE, "game.yaml")
     proc = cli("game", path, "--out", tmp_path / "g")
