@@ -13,8 +13,7 @@ from typing import Any
 
 from sim.policy.measure import PolicyValue, feasible, pareto, violation
 from sim.policy.spec import Loaded, read_optimize
-from sim.search.study import SearchPlan, SearchResult, Trial, grid_points, run_fixed, run_search
-from sim.sweep.cluster import dask_client
+from sim.search.study import SearchPlan, SearchResult, Trial, grid_points, run_search
 from sim.sweep.directory import identity
 
 
@@ -89,21 +88,23 @@ def run_optimize(
     plan = plan_of(loaded, objectives=len(spec.objectives), constrained=bool(spec.constraints))
     value = PolicyValue(list(spec.objectives), list(spec.constraints))
     t0 = time.perf_counter()
-    with dask_client(workers, scheduler, client, True) as dask:
-        result = run_search(
-            plan,
-            value,
-            out,
-            owner=identity(str(path)),
-            record={"optimize": spec.model_dump(mode="json")},
-            outputs=OUTPUTS,
-            client=dask,
-            progress=progress,
-            force=force,
-            on_batch=lambda trials: write_trials(out, loaded, trials),
-        )
-        base = run_fixed(plan, {}, out / "base", dask, progress)
-    if base.status == "ok":
+    result = run_search(
+        plan,
+        value,
+        out,
+        owner=identity(str(path)),
+        record={"optimize": spec.model_dump(mode="json")},
+        outputs=OUTPUTS,
+        workers=workers,
+        scheduler=scheduler,
+        client=client,
+        progress=progress,
+        force=force,
+        on_batch=lambda trials: write_trials(out, loaded, trials),
+        reference=out / "base",
+    )
+    base = result.reference
+    if base is not None and base.status == "ok":
         try:
             _, base.details = value(base.dirs)
         except (ValueError, KeyError, OSError) as exc:

@@ -178,6 +178,10 @@ def _load(path: Path, model: Any, keys: str, metrics: list[tuple[str, Metric]], 
                     problems.append(
                         Problem(src, f"{section}.{p}", "a grid needs choices, ints or a step")
                     )
+    if isinstance(spec, GameSpec):
+        a, b = (set(p.params) for p in spec.players.values())
+        if a & b:
+            problems.append(Problem(src, "players", f"both players set {', '.join(sorted(a & b))}"))
     seen: set[tuple[str, str]] = set()
     for where, m in metrics:  # a name is a column of trials.csv (per player in a game)
         key = (where.rsplit(".", 2)[0] if where.startswith("players.") else "", m.label())
@@ -227,10 +231,4 @@ def read_optimize(path: str | Path, probe: bool = True) -> Loaded:
 
 def read_game(path: str | Path, probe: bool = True) -> Loaded:
     """Read and check a game file and its base; the two players' parameters must differ."""
-    loaded = _load(Path(path), GameSpec, "base, players, ...", [], probe)
-    a, b = (set(p.params) for p in loaded.spec.players.values())
-    if a & b:
-        raise ScenarioError(
-            [Problem(loaded.source, "players", f"both players set {', '.join(sorted(a & b))}")]
-        )
-    return loaded
+    return _load(Path(path), GameSpec, "base, players, ...", [], probe)

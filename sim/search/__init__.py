@@ -3,7 +3,7 @@ replications run on the sweep's Dask machinery, an objective scores them. Calibr
 one objective; any other (an optimal policy) plugs into the same loop."""
 
 from sim.search.space import Param, check_space
-from sim.search.study import Objective, SearchPlan, SearchResult, Trial, run_fixed, run_search
+from sim.search.study import Objective, SearchPlan, SearchResult, Trial, run_search
 
 __all__ = [
     "Objective",
@@ -12,6 +12,5 @@ __all__ = [
     "SearchResult",
     "Trial",
     "check_space",
-    "run_fixed",
     "run_search",
 ]

@@ -13,6 +13,7 @@ rest, exactly as a sweep does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import math
 import os
@@ -82,6 +83,7 @@ class SearchResult:
     skipped: int
     failed: int
     wall_s: float
+    reference: Trial | None = None
 
     def ranked(self) -> list[Trial]:
         """Finished trials, best first (ties by trial number)."""
@@ -130,6 +132,7 @@ def run_search(
     log: Callable[[str], Any] | None = None,
     on_batch: Callable[[list[Trial]], Any] | None = None,
     shared: dict[str, Path] | None = None,
+    reference: Path | None = None,
 ) -> SearchResult:
     """Run (or resume) the search in ``out``: its runs under ``out/runs``, its record in
     ``out/sweep.json`` (``owner`` is the file's absolute path, ``record`` the file as
@@ -137,7 +140,9 @@ def run_search(
     its runs and the files named in ``outputs`` are removed. ``on_batch`` gets the trials
     scored so far after each batch. ``shared`` maps scenario hashes to finished run
     directories of earlier searches (a game's rounds) that this one reads instead of
-    running them again; it gets this search's finished runs."""
+    running them again; it gets this search's finished runs. ``reference``: a directory
+    for the runs of the base scenario itself on the search's seeds (computed with the
+    first batch, kept when complete), to compare the answer with; unscored."""
     import optuna
 
     out = Path(out)
@@ -176,10 +181,12 @@ def run_search(
         seen: dict[int, dict[str, Any]] = {}
         with contextlib.ExitStack() as stack:
             dask = client
+            ref, ref_tasks = _reference(plan, seeds, reference)
             for first in range(0, plan.trials, plan.batch):
                 asked = [study.ask(dists) for _ in range(min(plan.batch, plan.trials - first))]
                 batch = [_trial(plan, a.number, a.params, seeds, out / "runs") for a in asked]
                 tasks, aliases = _unique(batch, first_runs)
+                tasks += ref_tasks if first == 0 else []
                 todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
                 skipped += len(tasks) - len(todo)
                 if todo and dask is None:
@@ -187,6 +194,8 @@ def run_search(
                 outcomes = compute(todo, dask, progress) if todo else {}
                 computed += sum(1 for o in outcomes.values() if o.get("status") == "ok")
                 seen.update(outcomes)
+                if ref is not None and first == 0:
+                    _score(ref, outcomes, None, plan.replications)
                 outcomes.update({i: seen[j] for i, j in aliases.items() if j in seen})
                 for a, (trial, _) in zip(asked, batch, strict=True):
                     _score(trial, outcomes, objective, plan.replications)
@@ -213,6 +222,7 @@ def run_search(
             skipped,
             sum(t.status != "ok" for t in trials),
             round(time.perf_counter() - t0, 3),
+            ref,
         )
         manifest["last"] = {
             "computed": computed,
@@ -230,23 +240,6 @@ def run_search(
     finally:
         held.close()
     return result
-
-
-def run_fixed(
-    plan: SearchPlan, params: dict[str, Any], where: Path, client: Any, progress: bool = False
-) -> Trial:
-    """The runs of one fixed point (the base scenario with ``params``: a reference to
-    compare the search's answer with) on the search's seeds, in ``where/NNNNN``; complete
-    runs are kept. The trial is unscored: its status says whether every run finished."""
-    where.mkdir(parents=True, exist_ok=True)
-    seeds = [run_seed(plan.seed, r) for r in range(plan.replications)]
-    trial, tasks = _trial(plan, 0, params, seeds, where)
-    todo = [t for t in tasks if not is_complete(Path(t.dir), t.hash)]
-    outcomes = compute(todo, client, progress) if todo else {}
-    for o in outcomes.values():
-        if o.get("status") != "ok" and trial.status == "ok":
-            trial.status, trial.error = "error", " ".join(str(o.get("error", "")).split())
-    return trial
 
 
 def _trial(
@@ -283,6 +276,19 @@ def _trial(
     return trial, tasks
 
 
+def _reference(
+    plan: SearchPlan, seeds: list[int], where: Path | None
+) -> tuple[Trial | None, list[RunTask]]:
+    """The base scenario's runs in ``where`` (indices below 0, apart from the trials')."""
+    if where is None:
+        return None, []
+    where.mkdir(parents=True, exist_ok=True)
+    trial, tasks = _trial(plan, 0, {}, seeds, where)
+    trial.number = -1
+    tasks = [dataclasses.replace(t, index=-1 - t.replication, point=-1) for t in tasks]
+    return trial, tasks
+
+
 def _unique(
     batch: list[tuple[Trial, list[RunTask]]], first_runs: dict[str, tuple[int, Path]]
 ) -> tuple[list[RunTask], dict[int, int]]:
@@ -303,15 +309,18 @@ def _unique(
 
 
 def _score(
-    trial: Trial, outcomes: dict[int, dict[str, Any]], objective: Objective, reps: int
+    trial: Trial, outcomes: dict[int, dict[str, Any]], objective: Objective | None, reps: int
 ) -> None:
+    """The trial's value, or its failure; only the runs' outcome without an objective."""
     if trial.status != "ok":
         return
     for r in range(reps):
-        o = outcomes.get(trial.number * reps + r)
+        o = outcomes.get(trial.number * reps + r if trial.number >= 0 else -1 - r)
         if o is not None and o.get("status") != "ok":
             trial.status, trial.error = "error", " ".join(str(o.get("error", "")).split())
             return
+    if objective is None:
+        return
     try:
         value, details = objective(trial.dirs)
     except (ValueError, KeyError, OSError) as exc:  # a table or column the run lacks
