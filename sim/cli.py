@@ -5,6 +5,8 @@
     python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
     python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
+    python run_sim.py optimize OPTIMIZE.yaml [--workers N | --scheduler URL] [--out DIR]
+    python run_sim.py game GAME.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
     python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
     python run_sim.py lab [FILE] [--port N]     # a browser app on 127.0.0.1
@@ -131,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
         help="use a directory that holds another sweep's or calibration's results (replaced)",
     )
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    _search_parser(
+        sub, "optimize", "the cheapest (or best) policy meeting targets (optuna on Dask)"
+    )
+    _search_parser(sub, "game", "two platforms' iterated best responses to each other's policies")
     cmp = sub.add_parser("compare", help="overlay adoption curves and waits of several runs")
     cmp.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
     cmp.add_argument(
@@ -195,6 +201,56 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _search_parser(sub, name: str, help_text: str) -> None:
+    """The parser of ``optimize`` and ``game``: a file, workers or a scheduler, a directory."""
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("file", type=Path, help=f"{name} YAML file")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="use a running Dask scheduler instead of a local cluster",
+    )
+    p.add_argument(
+        "--out", type=Path, help=f"directory (default runs/{name}-NAME); a rerun resumes it"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="use a directory that holds another sweep's or search's results (replaced)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _policy(args) -> int:
+    """``optimize`` and ``game``: the same options, the same ending."""
+    from sim.policy import run_game, run_optimize
+
+    options = {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": not args.quiet and sys.stderr.isatty(),
+        "log": print,
+        "force": args.force,
+    }
+    if args.command == "optimize":
+        res, found = run_optimize(args.file, args.out, **options)
+        out, failed = res.dir, found.status == "failed"
+    else:
+        game = run_game(args.file, args.out, **options)
+        out, failed = game.dir, game.status == "failed"
+    print(f"outputs: {out}")
+    if failed:
+        print(f"error: no trial finished; see {out}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _lab(args) -> int:
     from sim.errors import BadInput
     from sim.lab import serve
@@ -216,6 +272,8 @@ def _unwritten(args) -> str:
         return "finished runs are kept; run the sweep again to resume it"
     if args.command == "calibrate":
         return "finished runs are kept; run the calibration again to resume it"
+    if args.command in ("optimize", "game"):
+        return f"finished runs are kept; run the {args.command} again to resume it"
     if args.command == "lab":
         return "the lab has stopped"
     return "no outputs were written"
@@ -345,7 +403,10 @@ def _file_kind(path: Path) -> str:
     scenario_only = set(Scenario.model_fields) - {"seed"}
     if not isinstance(data, dict) or "base" not in data or set(data) & scenario_only:
         return "scenario"
-    return "calibration" if "targets" in data else "sweep"
+    for kind, key in (("calibration", "targets"), ("optimize", "objectives"), ("game", "players")):
+        if key in data:
+            return kind
+    return "sweep"
 
 
 def _validate_sweep(args) -> int:
@@ -382,6 +443,16 @@ def _validate_calibration(args) -> int:
     return 0
 
 
+def _validate_policy(args, kind: str) -> int:
+    """Check an optimize or game file, its base, its parameters and its metrics (on a
+    tiny run), as the command does before it starts, without running any trial."""
+    from sim.policy import read_game, read_optimize
+
+    loaded = (read_optimize if kind == "optimize" else read_game)(args.file)
+    print(f"ok: {args.file}: {kind} file over {loaded.spec.base} is valid")
+    return 0
+
+
 def _source(args) -> Path:
     return getattr(args, "file", None) or getattr(args, "dir", None) or args.dirs[0]
 
@@ -401,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "sweep": _sweep,
         "calibrate": _calibrate,
+        "optimize": _policy,
+        "game": _policy,
         "compare": _compare,
         "report": _report,
         "lab": _lab,
@@ -418,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate_sweep(args)
         if kind == "calibration":
             return _validate_calibration(args)
+        if kind in ("optimize", "game"):
+            return _validate_policy(args, kind)
         scenario = load_scenario(args.file, args.overrides, getattr(args, "seed", None))
         if args.command == "validate":
             _check_city(scenario)

@@ -13,11 +13,12 @@ from tests.conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_notebooks_are_there():
+def test_the_four_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == [
         "01_adoption_curves.ipynb",
         "02_subsidy_sweep.ipynb",
         "03_dispatch.ipynb",
+        "04_policy_search.ipynb",
     ]
 
 

@@ -4,26 +4,16 @@ figures.csv, best.yaml, fit.png and calibration.md."""
 
 from __future__ import annotations
 
-import copy
-import os
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from sim.calibrate.spec import Calibration
-from sim.io import files as io
-from sim.scenario.load import apply_override, load_scenario
+from sim.scenario.load import load_scenario
+from sim.search.outputs import extends_yaml, fitted_mapping, num, write_csv, write_text
 from sim.search.study import SearchResult, Trial
 
+__all__ = ["OUTPUTS", "best_yaml", "fitted_mapping", "num", "write_outputs", "write_trials"]
+
 OUTPUTS = ("trials.csv", "figures.csv", "best.yaml", "fit.png", "calibration.md")
-
-
-def num(v: Any) -> str:
-    """A number as a CSV or table cell: repr of the float (exact and stable), blank for NaN."""
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    return repr(v) if isinstance(v, float) else str(v)
 
 
 def write_trials(out: Path, cal: Calibration, trials: list[Trial]) -> None:
@@ -42,14 +32,14 @@ def write_trials(out: Path, cal: Calibration, trials: list[Trial]) -> None:
         ]
         for t in trials
     ]
-    _csv(out / "trials.csv", ["trial", "status", "loss", *params, *ids, "error"], rows)
+    write_csv(out / "trials.csv", ["trial", "status", "loss", *params, *ids, "error"], rows)
     fig_rows = [
         [t.number, r, t.seeds[r], i, num(run[i])]
         for t in trials
         for r, run in enumerate(t.details.get("runs", []))
         for i in ids
     ]
-    _csv(out / "figures.csv", ["trial", "replication", "seed", "target", "value"], fig_rows)
+    write_csv(out / "figures.csv", ["trial", "replication", "seed", "target", "value"], fig_rows)
 
 
 def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
@@ -64,44 +54,14 @@ def write_outputs(out: Path, cal: Calibration, result: SearchResult) -> None:
         return
     best = ranked[0]
     band = ranked[: cal.spec.band_trials]
-    io.write_file(out / "best.yaml", lambda p: p.write_text(best_yaml(out, cal, best), "utf-8"))
+    write_text(out / "best.yaml", best_yaml(out, cal, best))
     write_fit(out / "fit.png", cal, best, band)
-    io.write_file(
-        out / "calibration.md", lambda p: p.write_text(report(cal, result, band), "utf-8")
-    )
-
-
-def _csv(path: Path, columns: list[str], rows: list[list[Any]]) -> None:
-    tmp = path.parent / f".{path.name}.tmp"
-    io.write_csv(tmp, columns, rows)
-    os.replace(tmp, path)
-
-
-def fitted_mapping(base: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The fitted values as a nested mapping to merge over the base: a path through a list
-    (``policies.0.amount_yuan``) carries the base's whole list, as ``extends`` replaces
-    lists rather than merging them."""
-    out: dict[str, Any] = {}
-    for path, value in params.items():
-        keys = path.split(".")
-        node, src = out, base
-        for i, key in enumerate(keys[:-1]):
-            child = src.get(key) if isinstance(src, dict) else None
-            if isinstance(child, list):
-                node.setdefault(key, copy.deepcopy(child))
-                apply_override(node, keys[i:], value)
-                break
-            node = node.setdefault(key, {})
-            src = child if isinstance(child, dict) else {}
-        else:
-            node[keys[-1]] = value
-    return out
+    write_text(out / "calibration.md", report(cal, result, band))
 
 
 def best_yaml(out: Path, cal: Calibration, best: Trial) -> str:
     """A scenario that extends the base with the best trial's values."""
     base_raw = load_scenario(cal.base_path).model_dump(mode="json")
-    rel = os.path.relpath(cal.base_path.resolve(), out.resolve())
     over = ", ".join(cal.spec.overrides) or "none"
     head = (
         f"# Fitted by `run_sim.py calibrate {Path(cal.source).name}`: trial {best.number}, loss "
@@ -109,8 +69,7 @@ def best_yaml(out: Path, cal: Calibration, best: Trial) -> str:
         f"{len(cal.targets)} targets). The base scenario with the fitted values;\n"
         f"# the calibration ran it with these overrides: {over}.\n"
     )
-    body = {"extends": rel, **fitted_mapping(base_raw, best.params)}
-    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    return head + extends_yaml(out, cal.base_path, base_raw, best.params)
 
 
 def _g(v: float) -> str:

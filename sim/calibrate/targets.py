@@ -16,18 +16,24 @@ or ``FIRST..LAST``, both included; empty: every row); divided by the same over
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim.errors import Problem
-from sim.io.files import read_columns
-from sim.records.summary import flatten
+from sim.search.figures import (
+    AGGS,
+    Reading,
+    Tables,
+    figure,
+    parse_period,
+    row_days,
+    run_days,
+)
+
+__all__ = ["Reading", "Tables", "Target", "figure", "loss", "read_targets", "row_days", "run_days"]
 
 COLUMNS = (
     "id",
@@ -43,59 +49,19 @@ COLUMNS = (
     "source",
 )
 REQUIRED = ("id", "table", "metric", "agg", "value", "tolerance")
-AGGS = {
-    "mean": np.mean,
-    "sum": np.sum,
-    "min": np.min,
-    "max": np.max,
-    "first": lambda v: v[0],
-    "last": lambda v: v[-1],
-}
 
 
 @dataclass(frozen=True)
-class Target:
-    id: str
-    table: str
-    where: tuple[tuple[str, str], ...]
-    metric: str
-    agg: str
-    period: tuple[date, date] | None
-    ratio_to: tuple[date, date] | None
-    scale: float
+class Target(Reading):
+    """A figure of the record: how the model reads it, its value, tolerance and source."""
+
     value: float
     tolerance: float
     source: str
     line: int
 
-    def label(self) -> str:
-        """How the model's figure is read, in one line of a report."""
-        where = ", ".join(f"{k}={v}" for k, v in self.where)
-        text = f"{self.agg} of {self.table}.{self.metric}" + (f" [{where}]" if where else "")
-        text += f" over {_period_text(self.period)}" if self.period else ""
-        if self.ratio_to:
-            text += f" / the same over {_period_text(self.ratio_to)}"
-        return text + (f" x {self.scale:g}" if self.scale != 1 else "")
-
-    def days(self) -> list[date]:
-        return [d for p in (self.period, self.ratio_to) if p for d in (p[0], p[1])]
-
-
-def _period_text(p: tuple[date, date]) -> str:
-    return p[0].isoformat() if p[0] == p[1] else f"{p[0].isoformat()}..{p[1].isoformat()}"
-
-
-def parse_period(text: str) -> tuple[date, date] | None:
-    """``2014-01-20..2014-01-31`` or one date; empty is None. Raises ValueError."""
-    text = text.strip()
-    if not text:
-        return None
-    first, _, last = text.partition("..")
-    a = date.fromisoformat(first.strip())
-    b = date.fromisoformat(last.strip()) if last else a
-    if b < a:
-        raise ValueError("ends before it starts")
-    return a, b
+    def name(self) -> str:
+        return f"target {self.id}"
 
 
 def read_targets(path: Path) -> tuple[list[Target], list[Problem]]:
@@ -211,83 +177,6 @@ def _target(got: dict[str, str], n: int, src: str) -> tuple[Target | None, list[
     )
 
 
-class Tables:
-    """The tables of one run directory, each read once."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.dir = Path(run_dir)
-        self._cache: dict[str, dict[str, np.ndarray]] = {}
-
-    def has(self, name: str) -> bool:
-        if name == "summary":
-            return (self.dir / "summary.json").is_file()
-        return any((self.dir / f"{name}.{ext}").is_file() for ext in ("csv", "parquet"))
-
-    def get(self, name: str) -> dict[str, np.ndarray]:
-        if name not in self._cache:
-            if name == "summary":
-                flat = flatten(json.loads((self.dir / "summary.json").read_text("utf-8")))
-                self._cache[name] = {
-                    k: np.array([v], dtype=float)
-                    for k, v in flat.items()
-                    if isinstance(v, int | float) and not isinstance(v, bool)
-                }
-            else:
-                self._cache[name] = read_columns(self.dir, name)
-        return self._cache[name]
-
-
-def row_days(table: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Each row's day as ``YYYY-MM-DD`` text: the ``date`` column, or the day of ``time``."""
-    if "date" in table:
-        return table["date"].astype(str)
-    if "time" in table:
-        return np.array([str(t)[:10] for t in table["time"]])
-    return None
-
-
-def figure(t: Target, tables: Tables) -> float:
-    """The model's figure for target ``t`` in one run; raises ValueError when the run has
-    no row to compute it from."""
-    data = tables.get(t.table)
-    if t.metric not in data:
-        raise ValueError(f"target {t.id}: {t.table} has no column {t.metric!r}")
-    mask = np.ones(len(data[t.metric]), dtype=bool)
-    for key, wanted in t.where:
-        if key not in data:
-            raise ValueError(f"target {t.id}: {t.table} has no column {key!r}")
-        col = data[key]
-        mask &= (col.astype(str) == wanted) if col.dtype.kind in "US" else (col == float(wanted))
-
-    def over(period: tuple[date, date] | None) -> float:
-        m = mask
-        if period is not None:
-            days = row_days(data)
-            if days is None:
-                raise ValueError(f"target {t.id}: {t.table} has no date: leave period empty")
-            m = m & (days >= period[0].isoformat()) & (days <= period[1].isoformat())
-        values = np.asarray(data[t.metric][m], dtype=float)
-        values = values[~np.isnan(values)]
-        if values.size == 0:
-            raise ValueError(f"target {t.id}: no row of {t.table} in its period and where")
-        agg: Any = AGGS[t.agg]
-        return float(agg(values))
-
-    figure = over(t.period)
-    if t.ratio_to is not None:
-        below = over(t.ratio_to)
-        if below == 0:
-            raise ValueError(f"target {t.id}: the figure over ratio_to is 0")
-        figure /= below
-    return figure * t.scale
-
-
 def loss(targets: list[Target], model: dict[str, float]) -> float:
     """Sum over targets of the squared error in units of the target's tolerance."""
     return float(sum(((model[t.id] - t.value) / t.tolerance) ** 2 for t in targets))
-
-
-def run_days(start: Any, duration_s: float) -> tuple[date, date]:
-    """First and last day a run covers."""
-    last = start + timedelta(seconds=duration_s) - timedelta(microseconds=1)
-    return start.date(), last.date()

@@ -20,6 +20,7 @@ from sim.io.files import write_file
 from sim.report import brief, figures, tables
 from sim.report.map import DEFAULT_WINDOW, Window, map_sections
 from sim.report.rundir import Run, check_run_dir, read_runs
+from sim.report.search import is_search, read_search
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em auto;
@@ -187,11 +188,16 @@ def _dispatch(runs: Sequence[Run]) -> str:
 
 
 def report_html(
-    runs: Sequence[Run], baseline: Run | None = None, maps: dict[str, dict] | None = None
+    runs: Sequence[Run],
+    baseline: Run | None = None,
+    maps: dict[str, dict] | None = None,
+    search: str = "",
 ) -> str:
-    """The page for ``runs`` (the baseline among them, if any) as an HTML string."""
+    """The page for ``runs`` (the baseline among them, if any) as an HTML string;
+    ``search``: the section of a policy search whose runs these are."""
     title = " vs ".join(r.label for r in runs) if len(runs) <= 3 else f"{len(runs)} runs"
     sections = [
+        ("search", "Policy search", search),
         ("summary", "Headline", _headlines(runs)),
         (
             "baseline",
@@ -284,6 +290,13 @@ def write_report(
     """
     if isinstance(run_dirs, str | Path):
         run_dirs = [run_dirs]
+    found = None
+    if any(is_search(Path(d)) for d in run_dirs):  # an optimize directory: best vs base
+        if len(run_dirs) > 1 or baseline is not None:
+            raise BadInput("a policy search's directory is reported alone, without --baseline")
+        found = read_search(Path(run_dirs[0]))
+        out = out or Path(run_dirs[0]) / "report.html"
+        run_dirs, baseline, labels = found.dirs, found.dirs[1], labels or found.labels
     dirs = [check_run_dir(d) for d in run_dirs]
     base_dir = check_run_dir(baseline) if baseline is not None else None
     if base_dir is not None and not any(d.resolve() == base_dir.resolve() for d in dirs):
@@ -304,6 +317,6 @@ def write_report(
     window = Window(map_window) if map_window else None
     if window is not None:
         window.bounds(runs[0].start)  # a malformed window is said before any work
-    text = report_html(runs, base, map_sections(runs, window))
+    text = report_html(runs, base, map_sections(runs, window), found.section if found else "")
     write_file(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return out

@@ -65,6 +65,19 @@ class Param(BaseModel):
             return IntDistribution(int(self.low), int(self.high), log=self.log, step=step)
         return FloatDistribution(self.low, self.high, log=self.log, step=self.step)
 
+    def grid(self) -> list[Any]:
+        """Every value of a discrete parameter (choices, or a range with a step), for a grid
+        search; raises ValueError for a continuous range."""
+        if self.choices is not None:
+            return list(self.choices)
+        assert self.low is not None and self.high is not None
+        if self.kind == "int":
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
+        if not self.step:
+            raise ValueError("a grid needs choices, an int range or a step")
+        n = int(round((self.high - self.low) / self.step))
+        return [round(self.low + i * self.step, 12) for i in range(n + 1)]
+
     def corners(self) -> list[Any]:
         """The values that bound the range (every choice): each must make a valid scenario."""
         if self.choices is not None:
