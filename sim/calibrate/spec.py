@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calibrate.targets import Tables, Target, read_targets, row_days, run_days
 from sim.errors import Problem, ScenarioError
+from sim.records.summary import renamed_metric
 from sim.scenario.load import load_scenario, load_yaml, plain_numbers
 from sim.search.space import PATH, Param, check_space
 
@@ -175,7 +176,9 @@ def _check(t: Target, tables: Tables, src: str) -> list[Problem]:
     for col in (t.metric, *(k for k, _ in t.where)):
         if col not in data:
             field = "metric" if col == t.metric else "where"
-            problems.append(Problem(src, f"{at}: {field}", f"{t.table} has no column {col!r}"))
+            new = renamed_metric(col, set(data)) if t.table == "summary" else None
+            was = f" (renamed {new!r})" if new else ""
+            problems.append(Problem(src, f"{at}: {field}", f"{t.table} has no column {col!r}{was}"))
     if t.metric in data and data[t.metric].dtype.kind in "US":
         problems.append(Problem(src, f"{at}: metric", f"{t.table}.{t.metric} is not a number"))
     for key, value in t.where:
