@@ -6,7 +6,9 @@ all of them are raised together as ``ScenarioError``, so the CLI can print one l
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, short_value
+from sim.registry import unknown_name
+from sim.scenario.base import UNKNOWN_KEY
 from sim.scenario.spec import Scenario
 from sim.scenario.yamlfile import MAX_VALUES, TooLarge, load_yaml, read_yaml_file  # noqa: F401
 
@@ -84,10 +88,18 @@ def _default_at(keys: list[str]) -> Any:
 
 
 def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
-    """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way."""
+    """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way;
+    a last key ending in ``+`` (``policies+``) appends the list ``value`` to that list."""
     node: Any = data
     for i, key in enumerate(keys):
         last = i == len(keys) - 1
+        if last and key.endswith("+") and isinstance(node, dict):
+            name = key[:-1]
+            current = node.get(name)
+            if current is None:
+                current = _default_at([*keys[:-1], name])
+            node[name] = appended(".".join([*keys[:-1], name]), current, value, "--set")
+            return
         if isinstance(node, list):
             if not key.isdigit() or int(key) >= len(node):
                 raise ValueError(f"--set {'.'.join(keys)}: no list item {key}")
@@ -227,6 +239,10 @@ def _problem(err: dict[str, Any], src: str) -> list[Problem]:
         kinds = ctx.get("expected_tags", "").replace("'", "")
         msg = f"unknown {' '.join([*path[-1:], field])}, expected one of {kinds}"
         return [Problem(src, ".".join([*path, field]), msg, ctx.get("tag"), True)]
+    field, _, rest = msg.partition(": ")
+    if kind == "value_error" and rest and isinstance(value, dict) and field in value:
+        # A section's own check names one of its fields: "riders_bound: unknown rail ..."
+        return [Problem(src, ".".join([*path, field]), rest)]
     if path[-1:] == ["[key]"]:  # a key of a mapping, not its value
         path, msg = path[:-2], f"keys {msg}"
     # The value is shown unless it is a whole section or the message already says it.
@@ -234,20 +250,109 @@ def _problem(err: dict[str, Any], src: str) -> list[Problem]:
         kind != "missing"
         and "input" in err
         and "(got " not in msg
-        and (kind == "extra_forbidden" or not isinstance(value, dict))
+        and (kind in ("extra_forbidden", UNKNOWN_KEY) or not isinstance(value, dict))
     )
     return [Problem(src, ".".join(path), msg, value, has_value)]
 
 
-def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
+def appended(path: str, current: Any, extra: Any, how: str) -> list[Any]:
+    """``current`` (the list at ``path``) followed by the items of ``extra``; ``ValueError``
+    saying why when either is not a list (``how`` says where the ``+`` was written)."""
+    if not isinstance(extra, list):
+        raise ValueError(
+            f"{how} {path}+: give a list of items to append (got {short_value(extra)})"
+        )
+    if not isinstance(current, list):
+        known = _known_keys(path.split(".")[:-1])
+        if current is None and known is not None and path.rpartition(".")[2] not in known:
+            raise ValueError(f"{how} {path}+: {_unknown_key(path, known)}")
+        kind = (
+            "a section"
+            if isinstance(current, dict)
+            else "true or false"
+            if isinstance(current, bool)
+            else "a number"
+            if isinstance(current, int | float)
+            else "text"
+            if isinstance(current, str)
+            else "not a list"
+        )
+        raise ValueError(f"{how} {path}+: {path} is {kind}, not a list; only lists take +")
+    return [*current, *extra]
+
+
+def _known_keys(keys: list[str]) -> list[str] | None:
+    """The keys a scenario section has by default (None when ``keys`` is no section)."""
+    node = _default_at(keys) if keys else Scenario().model_dump(mode="json")
+    return list(node) if isinstance(node, dict) else None
+
+
+def _unknown_key(path: str, known: list[str]) -> str:
+    return unknown_name("key", path.rpartition(".")[2], known)
+
+
+def merge(
+    base: dict[str, Any],
+    child: dict[str, Any],
+    at: tuple[str, ...] = (),
+    problems: list[str] | None = None,
+) -> dict[str, Any]:
+    """``child`` over ``base``: mappings merge key by key, anything else is replaced; a key
+    ``name+`` appends its list to the base's ``name`` (the default's, if the base has none).
+    A ``+`` on something that is not a list is a ``ValueError`` (one line per problem), or
+    a line added to ``problems`` when the caller collects them."""
+    collect = problems if problems is not None else []
     out = dict(base)
     for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+        if isinstance(key, str) and key.endswith("+"):
+            name = key[:-1]
+            path = ".".join([*at, name])
+            current = out.get(name)
+            if current is None:
+                current = _default_at(path.split("."))
+            try:
+                if name in child:
+                    raise ValueError(f"{path}+: give {name} or {name}+, not both")
+                out[name] = appended(path, current, value, "")
+            except ValueError as exc:
+                collect.append(str(exc).strip())
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value, (*at, str(key)), collect)
+        elif isinstance(value, dict) and out.get(key) is None:
+            out[key] = merge({}, value, (*at, str(key)), collect)  # + may be used inside
         else:
             out[key] = value
+    if problems is None and collect:
+        raise ValueError("\n".join(collect))
     return out
+
+
+def anchor_city(keys: list[str], value: Any, folder: Path) -> Any:
+    """``value`` set at ``keys`` with a relative ``city.path`` made relative to ``folder``
+    (the file that wrote it), so a GraphML file is found from any working directory."""
+    if keys == ["city", "path"] and isinstance(value, str):
+        return _absolute(value, folder)
+    if keys == ["city"] and isinstance(value, dict) and isinstance(value.get("path"), str):
+        return {**value, "path": _absolute(value["path"], folder)}
+    return value
+
+
+def anchor_override(text: str, folder: Path) -> str:
+    """A ``--set`` text whose relative ``city.path`` is made relative to ``folder`` (the
+    sweep file that wrote it, or the working directory of a command line); any other text
+    as it is (a bad one is reported where it is applied)."""
+    try:
+        keys, value = parse_override(text)
+    except ValueError:
+        return text
+    anchored = anchor_city(keys, value, folder)
+    return text if anchored is value else f"{'.'.join(keys)}={json.dumps(anchored)}"
+
+
+def _absolute(path: str, folder: Path) -> str:
+    if not path or Path(path).expanduser().is_absolute():
+        return path
+    return os.path.normpath(folder.absolute() / path)
 
 
 MAX_EXTENDS = 32  # files in one extends chain
@@ -289,10 +394,19 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 def _read_extended(path: Path) -> dict[str, Any]:
-    """A file's mapping with its ``extends: other.yaml`` chain merged underneath."""
+    """A file's mapping with its ``extends: other.yaml`` chain merged underneath; each
+    file's ``city.path`` is relative to that file."""
     merged: dict[str, Any] = {}
-    for _, data in reversed(_chain(path)):
-        merged = merge(merged, {k: v for k, v in data.items() if k != "extends"})
+    for here, data in reversed(_chain(path)):
+        own = {k: v for k, v in data.items() if k != "extends"}
+        if "city" in own:
+            own["city"] = anchor_city(["city"], own["city"], here.parent)
+        problems: list[str] = []
+        merged = merge(merged, own, (), problems)
+        if problems:
+            raise ScenarioError(
+                [Problem(str(here), *line.partition(": ")[::2]) for line in problems]
+            )
     return merged
 
 
@@ -307,7 +421,8 @@ def load_scenario(
     """Read, override and validate a scenario file; raise ``ScenarioError`` on any problem.
 
     A file may start from another with ``extends: base.yaml`` (relative to itself) and
-    change only what differs; lists such as ``policies`` are replaced, not appended.
+    change only what differs; lists such as ``policies`` are replaced, or appended to with
+    ``policies+:``. A relative ``city.path`` is relative to the file that writes it.
     """
     path = Path(path)
     data = _read_extended(path)
