@@ -271,3 +271,28 @@ def test_unknown_name_message() -> None:
         "unknown metric 'wait_s.mean' (renamed 'pickup_wait_s.mean'); known: 50 in all,"
         " such as m000"
     )
+
+
+def test_the_shipped_sweeps_zero_point_is_the_no_subsidy_run(tmp_path: Path) -> None:
+    """sweeps/subsidy_amount.yaml's 0 + 0 yuan point pays nothing (no free-ride lottery
+    either): its runs are those of scenarios/no_subsidy.yaml, table for table."""
+    import sim
+    from sim.sweep.runner import plan, read_spec
+
+    sweep = ROOT / "sweeps" / "subsidy_amount.yaml"
+    tasks = plan(read_spec(sweep), sweep.parent, str(sweep), tmp_path / "plan")
+    zero = [t for t in tasks if t.point == 0]
+    for t in zero:
+        policies = t.scenario["policies"]
+        assert [(p["amount_yuan"], p["daily_free_rides"]) for p in policies] == [(0, 0), (0, 0)]
+    over = ["duration=3d", "outputs.plots=false"]
+    a = sim.run({**zero[0].scenario, "duration": "3d"}, tmp_path / "zero")
+    b = sim.run(
+        ROOT / "scenarios" / "no_subsidy.yaml",
+        tmp_path / "none",
+        seed=zero[0].seed,
+        overrides=[*over, "population.sample=0.01"],
+    )
+    assert a.summary["money"]["subsidy_total_yuan"] == 0
+    for name in ("rides.csv", "daily.csv", "ledger_daily.csv", "platforms.csv"):
+        assert (a.dir / name).read_bytes() == (b.dir / name).read_bytes(), name
