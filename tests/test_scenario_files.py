@@ -296,3 +296,20 @@ def test_the_shipped_sweeps_zero_point_is_the_no_subsidy_run(tmp_path: Path) -> 
     assert a.summary["money"]["subsidy_total_yuan"] == 0
     for name in ("rides.csv", "daily.csv", "ledger_daily.csv", "platforms.csv"):
         assert (a.dir / name).read_bytes() == (b.dir / name).read_bytes(), name
+
+
+def test_list_items_are_named_by_number_or_id(tmp_path: Path) -> None:
+    f = write(tmp_path / "s.yaml", {**small(), "policies": [{**POLICY, "id": "first"}, POLICY]})
+    scn = load_scenario(f, ["policies.extra.amount_yuan=4", "payment.rails.alipay.fee_rate=0.01"])
+    assert [p.amount_yuan for p in scn.policies] == [3, 4]
+    assert [r.fee_rate for r in scn.payment.rails] == [0, 0.01, 0.006]
+    r = cli("validate", str(f), "--set", "policies.7.amount_yuan=3", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr == (
+        f"error: {f}: --set policies.7.amount_yuan: no list item 7; the list has 2:"
+        " 0 (first), 1 (extra)\n"
+    )
+    r = cli("validate", str(f), "--set", "policies.extr.amount_yuan=3", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr == (
+        f"error: {f}: --set policies.extr.amount_yuan: unknown id 'extr' (did you mean"
+        " 'extra'?); known: first, extra (or an item's number)\n"
+    )

@@ -279,7 +279,7 @@ def test_a_bad_path_is_reported_once_whatever_its_values(tmp_path):
         f"error: {f}: grid.fleet.nosuch: unknown key 'nosuch'; known: drivers, shifts, idle"
         " (got 1, 2, 3)",
         f"error: {f}: grid.fleet.drivers: Input should be greater than or equal to 1 (got -1, -2)",
-        f"error: {f}: grid.policies.7.amount_yuan: no list item 7",
+        f"error: {f}: grid.policies.7.amount_yuan: no list item 7; the list is empty",
     ]
 
 

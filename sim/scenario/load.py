@@ -101,9 +101,7 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             node[name] = appended(".".join([*keys[:-1], name]), current, value, "--set")
             return
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise ValueError(f"--set {'.'.join(keys)}: no list item {key}")
-            idx = int(key)
+            idx = _item(node, key, ".".join(keys))
             if last:
                 node[idx] = value
             else:
@@ -133,6 +131,28 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
                 node = child
         else:
             raise ValueError(f"--set {'.'.join(keys)}: {'.'.join(keys[:i])} is not a mapping")
+
+
+def _item(items: list[Any], key: str, path: str) -> int:
+    """The index of a list item named by its number or by its ``id`` (``policies.2``,
+    ``policies.alipay_rider_5``); ``ValueError`` naming the items there are."""
+    ids = [i.get("id") if isinstance(i, dict) else None for i in items]
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    if key in ids:
+        return ids.index(key)
+    named = [f"{n} ({i})" if isinstance(i, str) else str(n) for n, i in enumerate(ids)]
+    there = f"; the list has {len(items)}: {', '.join(named)}" if items else "; the list is empty"
+    if key.isdigit():
+        return _no_item(f"--set {path}: no list item {key}{there}")
+    known = [i for i in ids if isinstance(i, str)]
+    if known:
+        return _no_item(f"--set {path}: {unknown_name('id', key, known)} (or an item's number)")
+    return _no_item(f"--set {path}: no list item {key}{there}")
+
+
+def _no_item(message: str) -> int:
+    raise ValueError(message)
 
 
 def _read(path: Path) -> dict[str, Any]:
