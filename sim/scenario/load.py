@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,15 @@ from pydantic import ValidationError
 from sim.errors import Problem, ScenarioError, short_value
 from sim.registry import unknown_name
 from sim.scenario.base import UNKNOWN_KEY
+from sim.scenario.compose import (  # noqa: F401  (input_files, merge: part of this API)
+    MAX_EXTENDS,
+    anchor_city,
+    appended,
+    default_at,
+    input_files,
+    merge,
+    read_extended,
+)
 from sim.scenario.spec import Scenario
 from sim.scenario.yamlfile import MAX_VALUES, TooLarge, load_yaml, read_yaml_file  # noqa: F401
 
@@ -73,20 +81,6 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return keys, value
 
 
-def _default_at(keys: list[str]) -> Any:
-    """The default value at a dotted path, so ``--set payment.rails.1.fee_rate=0`` works on
-    a file that never spelled out the rails."""
-    node: Any = Scenario().model_dump(mode="json")
-    for key in keys:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            return None
-    return node
-
-
 def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
     """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way;
     a last key ending in ``+`` (``policies+``) appends the list ``value`` to that list."""
@@ -97,7 +91,7 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             name = key[:-1]
             current = node.get(name)
             if current is None:
-                current = _default_at([*keys[:-1], name])
+                current = default_at([*keys[:-1], name])
             node[name] = appended(".".join([*keys[:-1], name]), current, value, "--set")
             return
         if isinstance(node, list):
@@ -112,7 +106,7 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             else:
                 child = node.get(key)
                 if child is None:  # absent or null: start from the default (or a new mapping)
-                    child = _default_at(keys[: i + 1])
+                    child = default_at(keys[: i + 1])
                     child = {} if child is None else child
                 if not isinstance(child, dict | list):
                     kind = (
@@ -153,17 +147,6 @@ def _item(items: list[Any], key: str, path: str) -> int:
 
 def _no_item(message: str) -> int:
     raise ValueError(message)
-
-
-def _read(path: Path) -> dict[str, Any]:
-    data = read_yaml_file(path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(str(path), "", "must be a mapping of fields", type(data).__name__, True)]
-        )
-    return data
 
 
 def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:
@@ -275,88 +258,6 @@ def _problem(err: dict[str, Any], src: str) -> list[Problem]:
     return [Problem(src, ".".join(path), msg, value, has_value)]
 
 
-def appended(path: str, current: Any, extra: Any, how: str) -> list[Any]:
-    """``current`` (the list at ``path``) followed by the items of ``extra``; ``ValueError``
-    saying why when either is not a list (``how`` says where the ``+`` was written)."""
-    if not isinstance(extra, list):
-        raise ValueError(
-            f"{how} {path}+: give a list of items to append (got {short_value(extra)})"
-        )
-    if not isinstance(current, list):
-        known = _known_keys(path.split(".")[:-1])
-        if current is None and known is not None and path.rpartition(".")[2] not in known:
-            raise ValueError(f"{how} {path}+: {_unknown_key(path, known)}")
-        kind = (
-            "a section"
-            if isinstance(current, dict)
-            else "true or false"
-            if isinstance(current, bool)
-            else "a number"
-            if isinstance(current, int | float)
-            else "text"
-            if isinstance(current, str)
-            else "not a list"
-        )
-        raise ValueError(f"{how} {path}+: {path} is {kind}, not a list; only lists take +")
-    return [*current, *extra]
-
-
-def _known_keys(keys: list[str]) -> list[str] | None:
-    """The keys a scenario section has by default (None when ``keys`` is no section)."""
-    node = _default_at(keys) if keys else Scenario().model_dump(mode="json")
-    return list(node) if isinstance(node, dict) else None
-
-
-def _unknown_key(path: str, known: list[str]) -> str:
-    return unknown_name("key", path.rpartition(".")[2], known)
-
-
-def merge(
-    base: dict[str, Any],
-    child: dict[str, Any],
-    at: tuple[str, ...] = (),
-    problems: list[str] | None = None,
-) -> dict[str, Any]:
-    """``child`` over ``base``: mappings merge key by key, anything else is replaced; a key
-    ``name+`` appends its list to the base's ``name`` (the default's, if the base has none).
-    A ``+`` on something that is not a list is a ``ValueError`` (one line per problem), or
-    a line added to ``problems`` when the caller collects them."""
-    collect = problems if problems is not None else []
-    out = dict(base)
-    for key, value in child.items():
-        if isinstance(key, str) and key.endswith("+"):
-            name = key[:-1]
-            path = ".".join([*at, name])
-            current = out.get(name)
-            if current is None:
-                current = _default_at(path.split("."))
-            try:
-                if name in child:
-                    raise ValueError(f"{path}+: give {name} or {name}+, not both")
-                out[name] = appended(path, current, value, "")
-            except ValueError as exc:
-                collect.append(str(exc).strip())
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value, (*at, str(key)), collect)
-        elif isinstance(value, dict) and out.get(key) is None:
-            out[key] = merge({}, value, (*at, str(key)), collect)  # + may be used inside
-        else:
-            out[key] = value
-    if problems is None and collect:
-        raise ValueError("\n".join(collect))
-    return out
-
-
-def anchor_city(keys: list[str], value: Any, folder: Path) -> Any:
-    """``value`` set at ``keys`` with a relative ``city.path`` made relative to ``folder``
-    (the file that wrote it), so a GraphML file is found from any working directory."""
-    if keys == ["city", "path"] and isinstance(value, str):
-        return _absolute(value, folder)
-    if keys == ["city"] and isinstance(value, dict) and isinstance(value.get("path"), str):
-        return {**value, "path": _absolute(value["path"], folder)}
-    return value
-
-
 def anchor_override(text: str, folder: Path) -> str:
     """A ``--set`` text whose relative ``city.path`` is made relative to ``folder`` (the
     sweep file that wrote it, or the working directory of a command line); any other text
@@ -369,72 +270,6 @@ def anchor_override(text: str, folder: Path) -> str:
     return text if anchored is value else f"{'.'.join(keys)}={json.dumps(anchored)}"
 
 
-def _absolute(path: str, folder: Path) -> str:
-    if not path or Path(path).expanduser().is_absolute():
-        return path
-    return os.path.normpath(folder.absolute() / path)
-
-
-MAX_EXTENDS = 32  # files in one extends chain
-
-
-def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """A file and the files it extends, nearest first, each read once; a loop, a missing
-    base or a chain longer than ``MAX_EXTENDS`` is a problem of the file that says so."""
-    chain = [(path, _read(path))]
-    while True:
-        here, data = chain[-1]
-        parent = data.get("extends")
-        if parent is None:
-            return chain
-        if not isinstance(parent, str):
-            raise ScenarioError(
-                [Problem(str(here), "extends", "must be a file name", parent, True)]
-            )
-        base = (here.parent / parent).resolve()
-        if not base.is_file():
-            raise ScenarioError(
-                [Problem(str(here), "extends", f"no scenario file {base}", parent, True)]
-            )
-        if base in {p.resolve() for p, _ in chain}:
-            raise ScenarioError(
-                [Problem(str(here), "extends", "files extend each other in a loop", parent, True)]
-            )
-        if len(chain) == MAX_EXTENDS:
-            raise ScenarioError(
-                [
-                    Problem(
-                        str(path),
-                        "extends",
-                        f"a chain of more than {MAX_EXTENDS} files extending each other",
-                    )
-                ]
-            )
-        chain.append((base, _read(base)))
-
-
-def _read_extended(path: Path) -> dict[str, Any]:
-    """A file's mapping with its ``extends: other.yaml`` chain merged underneath; each
-    file's ``city.path`` is relative to that file."""
-    merged: dict[str, Any] = {}
-    for here, data in reversed(_chain(path)):
-        own = {k: v for k, v in data.items() if k != "extends"}
-        if "city" in own:
-            own["city"] = anchor_city(["city"], own["city"], here.parent)
-        problems: list[str] = []
-        merged = merge(merged, own, (), problems)
-        if problems:
-            raise ScenarioError(
-                [Problem(str(here), *line.partition(": ")[::2]) for line in problems]
-            )
-    return merged
-
-
-def input_files(path: str | Path) -> list[Path]:
-    """A scenario file and every file its ``extends`` chain reads, nearest first."""
-    return [p for p, _ in _chain(Path(path))]
-
-
 def load_scenario(
     path: str | Path, overrides: list[str] | None = None, seed: int | None = None
 ) -> Scenario:
@@ -445,7 +280,7 @@ def load_scenario(
     ``policies+:``. A relative ``city.path`` is relative to the file that writes it.
     """
     path = Path(path)
-    data = _read_extended(path)
+    data = read_extended(path)
     return scenario_from_dict(data, str(path), overrides, seed)
 
 
