@@ -126,3 +126,28 @@ def test_a_run_with_calibration_and_the_errors(calibrated: Path) -> None:
         assert r.returncode == 2 and "targets file of its calibration" in r.stderr
     finally:
         (calibrated / "gone.csv").rename(calibrated / "targets.csv")
+
+
+def test_the_calibration_section_draws_in_a_browser(calibrated: Path, tmp_path: Path) -> None:
+    from tests.test_browser_report import make_driver, severe
+
+    out = calibrated / "browser.html"
+    r = cli("report", "out", "--out", str(out), "--map", "none", cwd=calibrated)
+    assert r.returncode == 0, r.stderr
+    driver = make_driver(tmp_path)  # skips without a browser
+    try:
+        driver.get(out.as_uri())
+        traces, svgs, points = driver.execute_script(
+            "var d = document.getElementById('fig-calibration');"
+            "return [(d.data || []).length, d.querySelectorAll('.main-svg').length,"
+            "        d.querySelectorAll('.scatterlayer .point').length];"
+        )
+        assert traces > 0 and svgs > 0 and points >= 2 * 2 * 2 + 2  # runs and best means
+        rows = driver.execute_script(
+            "return document.querySelector('table[data-name=\"calibration_targets\"]')"
+            ".tBodies[0].rows.length;"
+        )
+        assert rows == 2
+        assert severe(driver) == []
+    finally:
+        driver.quit()

@@ -200,6 +200,7 @@ def fit_figure(cal: Calibrated) -> go.Figure:
     from -1 to 1; dots are every replication of the best trials, the bar their range, the
     diamond the best trial's mean. Hover gives the figures in the target's own units."""
     ids = [t.id for t in cal.targets]
+    zs_all = [-1.0, 1.0]  # the tolerance is always in view
     fig = go.Figure()
     fig.add_hrect(y0=-1, y1=1, fillcolor="#d9d9d9", opacity=0.6, line_width=0, layer="below")
     fig.add_hline(y=0, line={"color": "#4d4d4d", "width": 1.5})
@@ -207,6 +208,7 @@ def fit_figure(cal: Calibrated) -> go.Figure:
         values = [(k, v) for k in cal.band for v in cal.runs.get((k, t.id), [])]
         if values:
             zs = [_z(cal, t, v) for _, v in values]
+            zs_all += [z for z in zs if math.isfinite(z)]
             fig.add_trace(
                 go.Scatter(
                     x=[t.id, t.id],
@@ -252,7 +254,11 @@ def fit_figure(cal: Calibrated) -> go.Figure:
         title=f"Model against the record: best {len(cal.band)} trials x "
         f"{cal.replications} replication(s); grey: within the tolerance",
         xaxis={"categoryorder": "array", "categoryarray": ids, "title": "target"},
-        yaxis={"title": "(model - record) / tolerance", "zeroline": False},
+        yaxis={
+            "title": "(model - record) / tolerance",
+            "zeroline": False,
+            "range": [min(zs_all) - 0.5, max(zs_all) + 0.5],
+        },
         height=420,
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 60},
