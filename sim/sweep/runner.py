@@ -11,7 +11,7 @@ whether the sweep was killed and resumed.
     grid: {fleet.drivers: [5000, 10000]}   # cartesian product of the lists
     zip: {policies.0.amount_yuan: [0, 5], policies.1.amount_yuan: [0, 5]}  # side by side
     overrides: [duration=10d]              # applied to every run
-    metrics: [wait_s.mean]                 # plotted against each swept parameter
+    metrics: [pickup_wait_s.mean]          # plotted against each swept parameter
 """
 
 from __future__ import annotations
