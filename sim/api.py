@@ -17,6 +17,7 @@ from sim.engine.run import simulate
 from sim.io import files as io
 from sim.records.checks import verify
 from sim.records.summary import summarize
+from sim.registry import unknown_name
 from sim.scenario.load import load_scenario, scenario_from_dict
 from sim.scenario.spec import Scenario
 
@@ -60,13 +61,11 @@ class Results:
     def _check_name(self, name: str) -> None:
         """``KeyError`` naming the tables there are, for a name that is not one of them."""
         if self._file(name) is None or name not in io.SCHEMAS:
-            have = ", ".join(self.tables()) or "none"
-            why = (
-                "not kept by this run (see the scenario's outputs)"
-                if name in io.SCHEMAS
-                else "no such table"
-            )
-            raise KeyError(f"{name!r}: {why}; this run's tables are {have}")
+            if name in io.SCHEMAS:
+                have = ", ".join(self.tables()) or "none"
+                why = f"{name!r}: not kept by this run (see the scenario's outputs); "
+                raise KeyError(f"{why}this run's tables are {have}")
+            raise KeyError(unknown_name("table", name, self.tables()))
 
 
 def default_out(scenario: Scenario, overrides: list[str] | None = None) -> Path:

@@ -4,11 +4,13 @@
     python run_sim.py run FILE [--seed N] [--out DIR] [--set path=value]... [--quiet]
     python run_sim.py validate FILE [--set path=value]...   # a scenario, sweep or calibration
     python run_sim.py sweep SWEEP.yaml [--workers N | --scheduler tcp://HOST:PORT] [--out DIR]
+                                       [--set path=value]...
     python run_sim.py calibrate CALIBRATION.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py optimize OPTIMIZE.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py game GAME.yaml [--workers N | --scheduler URL] [--out DIR]
     python run_sim.py compare RUN_DIR... [--label NAME]... [--out FILE.png|.svg|.pdf]
-    python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--out FILE.html]
+    python run_sim.py report RUN_DIR... [--baseline RUN_DIR] [--calibration DIR] [--out FILE.html]
+    python run_sim.py report CALIBRATION_DIR    # its best run, and the model against the record
     python run_sim.py lab [FILE] [--port N]     # a browser app on 127.0.0.1
 
 Exit codes: 0 done, 1 internal failure or broken self-check, 2 bad input, 130/143 stopped.
@@ -107,6 +109,14 @@ def _parser() -> argparse.ArgumentParser:
         help="use a directory that holds another sweep's results (replaced)",
     )
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of every run's base, after the sweep file's overrides",
+    )
     cal = sub.add_parser(
         "calibrate", help="fit scenario parameters to target figures (optuna trials on Dask)"
     )
@@ -155,7 +165,13 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser(
         "report", help="write one self-contained interactive HTML report of one or more runs"
     )
-    rep.add_argument("dirs", nargs="+", type=Path, metavar="RUN_DIR", help=RUN_DIR_HELP)
+    rep.add_argument(
+        "dirs",
+        nargs="+",
+        type=Path,
+        metavar="RUN_DIR",
+        help=f"{RUN_DIR_HELP}, or one calibration directory (written by calibrate)",
+    )
     rep.add_argument(
         "--baseline",
         type=Path,
@@ -173,6 +189,12 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         help="HTML file (default RUN_DIR/report.html for one run, ./report.html for several)",
+    )
+    rep.add_argument(
+        "--calibration",
+        type=Path,
+        metavar="DIR",
+        help="a calibration directory (written by calibrate): the model against the record",
     )
     rep.add_argument(
         "--map",
@@ -339,6 +361,7 @@ def _sweep(args) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         log=print,
         force=args.force,
+        overrides=args.overrides,
     )
     print(f"outputs: {res.dir}")
     if res.failed:
@@ -381,7 +404,12 @@ def _report(args) -> int:
 
     window = None if args.map.lower() == "none" else args.map
     out = write_report(
-        args.dirs, args.out, baseline=args.baseline, labels=args.labels, map_window=window
+        args.dirs,
+        args.out,
+        baseline=args.baseline,
+        labels=args.labels,
+        map_window=window,
+        calibration=args.calibration,
     )
     print(f"outputs: {out}")
     return 0
@@ -415,9 +443,11 @@ def _validate_sweep(args) -> int:
     import json
 
     from sim.scenario.load import scenario_from_dict
-    from sim.sweep.runner import check_metrics, plan, read_spec
+    from sim.sweep.runner import check_metrics, plan, read_spec, with_overrides
 
     spec = read_spec(args.file)
+    if args.overrides:
+        spec = with_overrides(spec, args.file.parent, str(args.file), args.overrides)
     tasks = plan(spec, args.file.parent, str(args.file), Path("runs") / "validate")
     cities = {json.dumps(t.scenario["city"], sort_keys=True): t.scenario for t in tasks}
     for scenario in cities.values():  # each distinct city checked as run checks it
@@ -482,10 +512,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in commands:
             return commands[args.command](args)
         kind = _file_kind(args.file) if args.command == "validate" else "scenario"
-        if kind != "scenario" and args.overrides:
+        if kind == "calibration" and args.overrides:
             raise BadInput(
-                f"{args.file}: --set applies to scenario files; a {kind} file sets"
-                " its runs' overrides under overrides:"
+                f"{args.file}: --set applies to scenario and sweep files; a calibration"
+                " file sets its runs' overrides under overrides:"
             )
         if kind == "sweep":
             return _validate_sweep(args)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
@@ -95,10 +95,39 @@ class Registry(Generic[T]):
 
     def unknown(self, name: str) -> str:
         """One line for an unknown name: the known ones and the nearest, if any is close."""
-        known = self.names()
-        near = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        return f"unknown {self.kind} {name!r}{hint}; known: {', '.join(known)}"
+        return unknown_name(self.kind, name, self.names())
+
+
+MAX_LISTED = 40  # known names listed in one message; more are counted, not printed
+
+
+def unknown_name(
+    kind: str,
+    name: str,
+    known: Iterable[str],
+    *,
+    near: int = 1,
+    renamed: str | None = None,
+    examples: Iterable[str] | None = None,
+) -> str:
+    """The one message for a name that is not one of ``known`` (registry entries, scenario
+    keys, platforms, rails, policies, tables, metrics): the ``near`` nearest known names, if
+    any is close, and the known ones (or ``examples`` of them, for long lists such as
+    metrics). ``renamed``: the name's new name, said instead of the nearest.
+    ``unknown rail 'alipya' (did you mean 'alipay'?); known: cash, alipay, wechat_pay``."""
+    names = list(dict.fromkeys(known))
+    if renamed is not None:
+        hint = f" (renamed {renamed!r})"
+    else:
+        close = difflib.get_close_matches(str(name), names, n=near)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    if examples is not None:
+        shown = list(dict.fromkeys(examples))
+        listed = f"{len(names)} in all, such as {', '.join(shown)}" if shown else "none"
+        return f"unknown {kind} {name!r}{hint}; known: {listed}"
+    listed = ", ".join(names[:MAX_LISTED]) or "none"
+    more = f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else ""
+    return f"unknown {kind} {name!r}{hint}; known: {listed}{more}"
 
 
 PLUGINS_ENV = "TAXISIM_PLUGINS"

@@ -32,7 +32,9 @@ def client():
 
 
 def mean_wait(run_dirs: list[Path]) -> tuple[float, dict]:
-    waits = [json.loads((d / "summary.json").read_text())["wait_s"]["mean"] for d in run_dirs]
+    waits = [
+        json.loads((d / "summary.json").read_text())["pickup_wait_s"]["mean"] for d in run_dirs
+    ]
     return sum(waits) / len(waits), {"waits": waits}
 
 

@@ -34,7 +34,7 @@ def run_dir(tmp_path) -> Path:
         platforms.append(f"{d},kuaidi,{[470, 460, 500, 400][i]},0.3")
     write(tmp_path, "daily.csv", "\n".join(daily))
     write(tmp_path, "platforms.csv", "\n".join(platforms))
-    write(tmp_path, "summary.json", '{"requests": 1200, "wait_s": {"mean": 90.5}}')
+    write(tmp_path, "summary.json", '{"requests": 1200, "pickup_wait_s": {"mean": 90.5}}')
     return tmp_path
 
 
@@ -51,7 +51,7 @@ T3,daily,rail=wechat_pay,riders_installed_share,mean,2014-01-06..2014-01-07,,,0.
 D1,platforms,platform=didi,riders_installed_share,mean,2014-02-10,2014-01-06,,2.0,0.4,20 M to 40 M
 D2,platforms,platform=didi,riders_installed_share,mean,2014-03-31,2014-02-10,,2.5,0.5,to 100 M
 S1,platforms,platform=kuaidi,orders,sum,2014-01-06..2014-01-07,,,,,
-S2,summary,,wait_s.mean,mean,,,,90,5,
+S2,summary,,pickup_wait_s.mean,mean,,,,90,5,
 """.replace(",,,,,\n", ",,,0.467,0.1,Q4 2013 share\n"),
     )
     targets, problems = read_targets(path)

@@ -37,7 +37,7 @@ def horizon(path: Path) -> list[str]:
 def figures(summary: dict) -> dict[str, float]:
     """The compared figures, flattened to dotted names."""
     out = {k: summary[k] for k in ("requests", "completed", "abandoned")}
-    out["wait_s.mean"] = summary["wait_s"]["mean"]
+    out["pickup_wait_s.mean"] = summary["pickup_wait_s"]["mean"]
     out["utilization"] = summary["utilization"]
     out.update({f"payment_share.{k}": v for k, v in summary["payment_share"].items()})
     out["money.fares_yuan"] = summary["money"]["fares_yuan"]

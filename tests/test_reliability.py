@@ -163,7 +163,7 @@ def test_cli_validate_never_tracebacks(tmp_path, text):
                     }
                 ]
             },
-            "policies.0.rail: no rail 'octopus'",
+            "policies.0.rail: unknown rail 'octopus'; known: cash, alipay, wechat_pay",
         ),
         (
             {
@@ -178,7 +178,7 @@ def test_cli_validate_never_tracebacks(tmp_path, text):
                     }
                 ]
             },
-            "no platform 'uber'",
+            "policies.0.platform: unknown platform 'uber'; known: didi, kuaidi",
         ),
         (
             {
@@ -197,13 +197,13 @@ def test_cli_validate_never_tracebacks(tmp_path, text):
         ),
         (
             {"payment": {"rails": [{"id": "cash"}, {"id": "x", "platform": "uber"}]}},
-            "payment.rails.1.platform: no platform 'uber'",
+            "payment.rails.1.platform: unknown platform 'uber'; known: didi, kuaidi",
         ),
         ({"payment": {"rails": [{"id": "alipay"}]}}, "cash must be one of the rails"),
         ({"fleet": {"drivers": 10**9}}, "fleet.drivers"),
         (
             {"demand": {"hotspots": [{"place": "airport", "origin_weight": 0.1}]}},
-            "no place 'airport' in city.places",
+            "demand.hotspots.0.place: unknown place 'airport'; known: none",
         ),
         (
             {
@@ -277,7 +277,7 @@ def test_all_cross_section_problems_at_once(tmp_path):
         load_scenario(f)
     lines = [str(p) for p in exc.value.problems]
     assert len(lines) == 2 and any("demand.hotspots.0.place" in x for x in lines)
-    assert any(": dispatch.platforms: " in x for x in lines)
+    assert any(": dispatch.platforms.uber: unknown platform 'uber'" in x for x in lines)
 
 
 def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):

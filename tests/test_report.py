@@ -307,7 +307,7 @@ def test_terminal_tables_print_ids_plain_and_money_in_one_format():
         "completed": 1000,
         "abandoned": 200,
         "open_at_end": 0,
-        "wait_s": {"mean": 30.0, "p90": 60.0},
+        "pickup_wait_s": {"mean": 30.0, "p90": 60.0},
         "pickup_s": {"mean": 20.0},
         "utilization": 0.5,
         "payment_share": {"cash": 0.4, "alipay": 0.5, "wechat_pay": 0.1},

@@ -193,8 +193,10 @@ def test_results_frame_is_pandas_and_wrong_names_list_the_tables():
         "platforms",
         "ledger_daily",
     ]
-    with pytest.raises(KeyError, match="'summary': no such table; this run's tables are rides"):
+    with pytest.raises(KeyError, match="unknown table 'summary'; known: rides, timeseries, daily"):
         res.frame("summary")
+    with pytest.raises(KeyError, match="unknown table 'dayly' \\(did you mean 'daily'\\?\\)"):
+        res.frame("dayly")
     with pytest.raises(KeyError, match="'ledger': not kept by this run"):
         res.table("ledger")
     assert json.loads((res.dir / "summary.json").read_text())["requests"] == len(rides)

@@ -62,7 +62,10 @@ def test_empty_file_is_all_defaults(tmp_path):
 
 def test_unknown_key_names_the_path(tmp_path):
     (line,) = problems(tmp_path, "fleet:\n  drivrs: 5\n")
-    assert line.startswith("error: ") and "fleet.drivrs: unknown key (got 5)" in line
+    assert line.startswith("error: ") and line.endswith(
+        "fleet.drivrs: unknown key 'drivrs' (did you mean 'drivers'?);"
+        " known: drivers, shifts, idle (got 5)"
+    )
 
 
 def test_one_line_per_problem(tmp_path):

@@ -34,7 +34,7 @@ def write_sweep(folder: Path, **over) -> Path:
         "replications": 3,
         "grid": GRID,
         "overrides": ["duration=2h"],
-        "metrics": ["wait_s.mean", "completed_share"],
+        "metrics": ["pickup_wait_s.mean", "completed_share"],
         **over,
     }
     path = folder / "sweep.yaml"
@@ -106,13 +106,13 @@ def test_tables_of_a_sweep(reference):
         assert scn["scenario"]["fleet"]["drivers"] == runs["fleet.drivers"][i]
         assert scn["scenario"]["demand"]["daily_requests"] == runs["demand.daily_requests"][i]
         assert scn["seed"] == runs["seed"][i] == run_seed(11, i)
-    assert "wall_s" not in runs and "wait_s.mean" in runs
+    assert "wall_s" not in runs and "pickup_wait_s.mean" in runs
     agg = read_table(reference / "aggregate.csv")
-    wait = agg["metric"] == "wait_s.mean"
+    wait = agg["metric"] == "pickup_wait_s.mean"
     assert wait.sum() == 6 and set(agg["n"][wait]) == {3}
     m, lo, hi = agg["mean"][wait], agg["ci_lo"][wait], agg["ci_hi"][wait]
     assert np.all(lo <= m) and np.all(m <= hi) and np.all(lo < hi)
-    assert (reference / "plots" / "wait_s.mean.png").stat().st_size > 0
+    assert (reference / "plots" / "pickup_wait_s.mean.png").stat().st_size > 0
     assert json.loads((reference / "failures.json").read_text()) == []
 
 
@@ -258,7 +258,10 @@ def test_bad_sweep_file_exit_2_one_line_each_nothing_written(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 2 and r.stdout == "", r.stderr
     assert lines[0].startswith(f"error: {f}: grid.fleet.drivers: ") and "(got -5)" in lines[0]
-    assert lines[1] == f"error: {f}: grid.fleet.driverz: unknown key (got 1)"
+    assert lines[1] == (
+        f"error: {f}: grid.fleet.driverz: unknown key 'driverz' (did you mean 'drivers'?);"
+        " known: drivers, shifts, idle (got 1)"
+    )
     assert not out.exists()
 
 
@@ -273,25 +276,36 @@ def test_a_bad_path_is_reported_once_whatever_its_values(tmp_path):
         },
     )
     assert got == [
-        f"error: {f}: grid.fleet.nosuch: unknown key (got 1, 2, 3)",
+        f"error: {f}: grid.fleet.nosuch: unknown key 'nosuch'; known: drivers, shifts, idle"
+        " (got 1, 2, 3)",
         f"error: {f}: grid.fleet.drivers: Input should be greater than or equal to 1 (got -1, -2)",
-        f"error: {f}: grid.policies.7.amount_yuan: no list item 7",
+        f"error: {f}: grid.policies.7.amount_yuan: no list item 7; the list is empty",
     ]
 
 
 def test_unknown_metrics_are_refused_before_any_run(tmp_path):
-    f = write_sweep(tmp_path, metrics=["wait_s.mean", "wait.mean", "no.such.metric"])
+    metrics = ["pickup_wait_s.mean", "pickup_wait.mean", "no.such.metric", "wait_s.p90"]
+    f = write_sweep(tmp_path, metrics=[*metrics, "dispatch.street.wait_s.mean"])
     out = tmp_path / "out"
     r = cli("sweep", str(f), "--out", str(out))
     lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and r.stdout == "" and len(lines) == 2, r.stderr
+    assert r.returncode == 2 and r.stdout == "" and len(lines) == 4, r.stderr
     assert lines[0].startswith(
-        f"error: {f}: metrics: unknown metric 'wait.mean' (did you mean wait_s.mean or "
+        f"error: {f}: metrics: unknown metric 'pickup_wait.mean' (did you mean"
+        " 'pickup_wait_s.mean' or "
     )
     assert lines[1].startswith(
-        f"error: {f}: metrics: unknown metric 'no.such.metric' "
-        "(metrics are numeric figures of summary.json such as "
-        "completed_share, wait_s.mean"
+        f"error: {f}: metrics: unknown metric 'no.such.metric'; known: "
+    ) and lines[1].endswith(
+        "in all, such as completed_share, pickup_wait_s.mean, money.subsidy_total_yuan,"
+        " adoption.final.alipay.riders_bound"
+    )
+    assert lines[2].startswith(
+        f"error: {f}: metrics: unknown metric 'wait_s.p90' (renamed 'pickup_wait_s.p90');"
+    )
+    assert lines[3].startswith(
+        f"error: {f}: metrics: unknown metric 'dispatch.street.wait_s.mean'"
+        " (renamed 'dispatch.street.match_wait_s.mean');"
     )
     assert not out.exists()
 
@@ -324,7 +338,8 @@ def test_sweep_file_problems_name_their_path(tmp_path):
     assert got == [
         f"error: {f}: replications: Input should be greater than or equal to 1 (got 0)",
         f"error: {f}: zip: zipped lists must have equal lengths (got [1, 2])",
-        f"error: {f}: bogus: unknown key (got 1)",
+        f"error: {f}: bogus: unknown key 'bogus'; known: base, seed, replications, grid, zip,"
+        " metrics, overrides, common_seeds (got 1)",
     ]
     assert problems(tmp_path, base="nowhere.yaml") == [
         f"error: {f}: base: no scenario file {tmp_path / 'nowhere.yaml'} (got 'nowhere.yaml')"

@@ -152,7 +152,7 @@ class ChannelStats:
             "requests": round(requests * scale),
             "matched_share": round(self.matched / requests, 6) if requests else None,
             "abandoned_share": round(self.abandoned / requests, 6) if requests else None,
-            "wait_s": self.match_wait.describe(),
+            "match_wait_s": self.match_wait.describe(),
             "pickup_s_mean": self.pickup.describe(())["mean"],
             "deadhead_km": round(self.deadhead_m * scale / 1000, 1),
             "utilization": round(self.busy_s / on_duty_s, 6) if on_duty_s else None,
@@ -163,6 +163,6 @@ class ChannelStats:
                 "pushes": round(pushes * scale),
                 "drivers_reached_per_push": round(self.reached / pushes, 3) if pushes else None,
                 "grabs_per_push": round(self.grabs / pushes, 3) if pushes else None,
-                "time_to_match_s": out["wait_s"],
+                "time_to_match_s": out["match_wait_s"],
             }
         return out

@@ -32,7 +32,7 @@ def summarize(w: RunRecord) -> dict[str, Any]:
         "open_at_end": round(st.open * scale),
         "completed_share": _share(st.completed, st.requests),
         "abandoned_share": _share(st.abandoned, st.requests),
-        "wait_s": st.wait.describe(),
+        "pickup_wait_s": st.wait.describe(),
         "match_wait_s": {
             **st.match_wait.describe(),
             "p_wait": _share(st.match_wait.positive(), len(st.match_wait)),
@@ -180,12 +180,28 @@ def _money(w: RunRecord, scale: float) -> dict[str, Any]:
     }
 
 
+def renamed_metric(name: str, known: set[str] | None = None) -> str | None:
+    """The new name of a metric of an older ``summary.json``: ``wait_s`` said neither where
+    a wait ends, so request to pickup is ``pickup_wait_s`` at the top and request to match
+    is ``match_wait_s`` in each ``dispatch`` channel. None for any other name (or when the
+    new name is not in ``known``)."""
+    parts = name.split(".")
+    if parts[0] == "wait_s":
+        new = ".".join(["pickup_wait_s", *parts[1:]])
+    elif len(parts) > 2 and parts[0] == "dispatch" and parts[2] == "wait_s":
+        new = ".".join([*parts[:2], "match_wait_s", *parts[3:]])
+    else:
+        return None
+    return new if known is None or new in known else None
+
+
 # Not metrics of a sweep: the seed has its own column; wall time differs between machines.
 NOT_METRICS = frozenset({"seed", "wall_s"})
 
 
 def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, float | int | None]:
-    """Numeric leaves of a summary under dotted names (``wait_s.mean``); strings dropped."""
+    """Numeric leaves of a summary under dotted names (``pickup_wait_s.mean``); strings
+    dropped."""
     out: dict[str, float | int | None] = {}
     for key, value in summary.items():
         name = f"{prefix}{key}"

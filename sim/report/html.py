@@ -17,7 +17,9 @@ import yaml
 
 from sim.errors import BadInput
 from sim.io.files import write_file
-from sim.report import brief, figures, tables
+from sim.report import brief, calibration, figures, tables
+from sim.report.calibration import Calibrated, read_calibrated
+from sim.report.calibration import is_calibration_dir as calibration_dir
 from sim.report.map import DEFAULT_WINDOW, Window, map_sections
 from sim.report.rundir import Run, check_run_dir, read_runs
 from sim.report.search import is_search, read_search
@@ -187,18 +189,42 @@ def _dispatch(runs: Sequence[Run]) -> str:
     )
 
 
+def _calibration(cal: Calibrated | None) -> str:
+    """The model against the record: the figure with its bands, the targets, the fit."""
+    if cal is None:
+        return ""
+    caption = (
+        f"Calibration {cal.name} in {cal.dir}: {len(cal.trials)} finished trials; the best "
+        f"is trial {cal.best['trial']} (loss {float(cal.best['loss']):.4g}, the sum of z "
+        f"squared). The band spans every replication of the best {len(cal.band)} trials; "
+        "z = (model - record) / tolerance, within the tolerance when |z| <= 1. Records and "
+        "tolerances are read from the targets file as it is now."
+    )
+    return (
+        f'<p class="caption">{_esc(caption)}</p>'
+        + _figure(calibration.fit_figure(cal), "calibration")
+        + tables.frame_html(calibration.targets_frame(cal), "calibration_targets")
+        + tables.frame_html(
+            calibration.params_frame(cal), "calibration_params", "The fitted values."
+        )
+    )
+
+
 def report_html(
     runs: Sequence[Run],
     baseline: Run | None = None,
     maps: dict[str, dict] | None = None,
+    calibrated: Calibrated | None = None,
     search: str = "",
 ) -> str:
-    """The page for ``runs`` (the baseline among them, if any) as an HTML string;
-    ``search``: the section of a policy search whose runs these are."""
+    """The page for ``runs`` (the baseline among them, if any) as an HTML string, with the
+    calibration ``calibrated`` against the record when given; ``search``: the section of a
+    policy search whose runs these are."""
     title = " vs ".join(r.label for r in runs) if len(runs) <= 3 else f"{len(runs)} runs"
     sections = [
         ("search", "Policy search", search),
         ("summary", "Headline", _headlines(runs)),
+        ("calibration", "Model against the record", _calibration(calibrated)),
         (
             "baseline",
             f"Against the baseline, {baseline.label}" if baseline else "",
@@ -279,6 +305,7 @@ def write_report(
     baseline: str | Path | None = None,
     labels: Sequence[str] | None = None,
     map_window: str | None = DEFAULT_WINDOW,
+    calibration: str | Path | None = None,
 ) -> Path:
     """Write the report of ``run_dirs`` (and ``baseline``, compared against) to ``out``.
 
@@ -286,7 +313,10 @@ def write_report(
     under a hidden name and renamed, so ``out`` is never half a page. A directory or an
     unwritable place is ``BadInput``, with nothing left behind. ``map_window`` (local
     ``HH:MM-HH:MM`` on the first day, or ``YYYY-MM-DD HH:MM-HH:MM``; None: no map) is the
-    span of the animated map of each run that kept its rides.
+    span of the animated map of each run that kept its rides. ``calibration``: a directory
+    ``run_sim.py calibrate`` wrote, shown against the record; a calibration directory given
+    alone as ``run_dirs`` is shown with its best trial's run (the page then goes to that
+    directory's ``report.html``).
     """
     if isinstance(run_dirs, str | Path):
         run_dirs = [run_dirs]
@@ -297,6 +327,17 @@ def write_report(
         found = read_search(Path(run_dirs[0]))
         out = out or Path(run_dirs[0]) / "report.html"
         run_dirs, baseline, labels = found.dirs, found.dirs[1], labels or found.labels
+    cal_dirs = [d for d in run_dirs if calibration_dir(d)]
+    if cal_dirs and (len(run_dirs) > 1 or calibration is not None):
+        raise BadInput(
+            f"{cal_dirs[0]}: a calibration directory goes alone, or with runs as --calibration DIR"
+        )
+    calibrated = read_calibrated(calibration) if calibration is not None else None
+    if cal_dirs:
+        calibrated = read_calibrated(cal_dirs[0])
+        out = out or Path(cal_dirs[0]) / "report.html"
+        run_dirs = [calibrated.best_run_dir()]
+        labels = labels or [f"best trial {calibrated.best['trial']}"]
     dirs = [check_run_dir(d) for d in run_dirs]
     base_dir = check_run_dir(baseline) if baseline is not None else None
     if base_dir is not None and not any(d.resolve() == base_dir.resolve() for d in dirs):
@@ -317,6 +358,7 @@ def write_report(
     window = Window(map_window) if map_window else None
     if window is not None:
         window.bounds(runs[0].start)  # a malformed window is said before any work
-    text = report_html(runs, base, map_sections(runs, window), found.section if found else "")
+    section = found.section if found else ""
+    text = report_html(runs, base, map_sections(runs, window), calibrated, section)
     write_file(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return out

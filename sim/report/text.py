@@ -34,7 +34,7 @@ def summary_table(s: dict[str, Any]) -> str:
         ("open at end", s["open_at_end"]),
         (
             "wait to pickup mean / p90 (s)",
-            f"{_fmt(s['wait_s']['mean'])} / {_fmt(s['wait_s']['p90'])}",
+            f"{_fmt(s['pickup_wait_s']['mean'])} / {_fmt(s['pickup_wait_s']['p90'])}",
         ),
         ("pickup time mean (s)", s["pickup_s"]["mean"]),
         ("driver utilization", s["utilization"]),

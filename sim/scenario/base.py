@@ -26,9 +26,9 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from sim.registry import Registry
+from sim.registry import Registry, unknown_name
 
 M = TypeVar("M")
 
@@ -76,10 +76,36 @@ Speed = Annotated[float, Field(gt=0, le=MAX_SPEED_KPH)]  # km/h
 Road = Annotated[float, Field(gt=0, le=MAX_ROAD_M)]  # metres
 
 
+UNKNOWN_KEY = "unknown_key"  # the error type of a key no field has, with the known ones
+
+
 class Frozen(BaseModel):
-    """Base of every scenario model: frozen, strict about keys and types, finite numbers."""
+    """Base of every scenario model: frozen, strict about keys and types, finite numbers.
+    An unknown key is an error that lists the model's keys and the nearest one."""
 
     model_config = STRICT
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unknown_keys(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if not any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in errors):
+                raise
+            known = [*cls.model_fields, *cls._section_names()]
+            details = _details(exc)
+            for d, e in zip(details, errors, strict=True):
+                if e["type"] == "extra_forbidden" and len(e["loc"]) == 1:
+                    msg = unknown_name("key", str(e["loc"][0]), known)
+                    d["type"] = PydanticCustomError(UNKNOWN_KEY, _escape_braces(msg))
+            raise ValidationError.from_exception_data(exc.title, details) from None
+
+    @classmethod
+    def _section_names(cls) -> tuple[str, ...]:
+        registry = getattr(cls, "registry", None)
+        return registry.names() if isinstance(registry, Registry) else ()
 
 
 def parse_duration(text: str) -> float:
@@ -99,11 +125,18 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+def _escape_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _details(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[InitErrorDetails]:
     out: list[InitErrorDetails] = []
     for e in exc.errors():
-        d: InitErrorDetails = {"type": e["type"], "loc": (*prefix, *e["loc"]), "input": e["input"]}
-        if "ctx" in e:
+        kind: Any = e["type"]
+        if kind == UNKNOWN_KEY:  # a custom type is rebuilt from its message
+            kind = PydanticCustomError(UNKNOWN_KEY, _escape_braces(e["msg"]))
+        d: InitErrorDetails = {"type": kind, "loc": (*prefix, *e["loc"]), "input": e["input"]}
+        if "ctx" in e and e["type"] != UNKNOWN_KEY:
             d["ctx"] = e["ctx"]
         out.append(d)
     return out

@@ -6,6 +6,7 @@ all of them are raised together as ``ScenarioError``, so the CLI can print one l
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,17 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import Problem, ScenarioError, short_value
+from sim.registry import unknown_name
+from sim.scenario.base import UNKNOWN_KEY
+from sim.scenario.compose import (  # noqa: F401  (input_files, merge: part of this API)
+    MAX_EXTENDS,
+    anchor_city,
+    appended,
+    default_at,
+    input_files,
+    merge,
+    read_extended,
+)
 from sim.scenario.spec import Scenario
 from sim.scenario.yamlfile import MAX_VALUES, TooLarge, load_yaml, read_yaml_file  # noqa: F401
 
@@ -69,29 +81,21 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return keys, value
 
 
-def _default_at(keys: list[str]) -> Any:
-    """The default value at a dotted path, so ``--set payment.rails.1.fee_rate=0`` works on
-    a file that never spelled out the rails."""
-    node: Any = Scenario().model_dump(mode="json")
-    for key in keys:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
-        else:
-            return None
-    return node
-
-
 def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
-    """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way."""
+    """Set ``value`` at ``keys`` inside nested dicts and lists, filling in defaults on the way;
+    a last key ending in ``+`` (``policies+``) appends the list ``value`` to that list."""
     node: Any = data
     for i, key in enumerate(keys):
         last = i == len(keys) - 1
+        if last and key.endswith("+") and isinstance(node, dict):
+            name = key[:-1]
+            current = node.get(name)
+            if current is None:
+                current = default_at([*keys[:-1], name])
+            node[name] = appended(".".join([*keys[:-1], name]), current, value, "--set")
+            return
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
-                raise ValueError(f"--set {'.'.join(keys)}: no list item {key}")
-            idx = int(key)
+            idx = _item(node, key, ".".join(keys))
             if last:
                 node[idx] = value
             else:
@@ -102,7 +106,7 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             else:
                 child = node.get(key)
                 if child is None:  # absent or null: start from the default (or a new mapping)
-                    child = _default_at(keys[: i + 1])
+                    child = default_at(keys[: i + 1])
                     child = {} if child is None else child
                 if not isinstance(child, dict | list):
                     kind = (
@@ -123,15 +127,26 @@ def apply_override(data: dict[str, Any], keys: list[str], value: Any) -> None:
             raise ValueError(f"--set {'.'.join(keys)}: {'.'.join(keys[:i])} is not a mapping")
 
 
-def _read(path: Path) -> dict[str, Any]:
-    data = read_yaml_file(path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(str(path), "", "must be a mapping of fields", type(data).__name__, True)]
-        )
-    return data
+def _item(items: list[Any], key: str, path: str) -> int:
+    """The index of a list item named by its number or by its ``id`` (``policies.2``,
+    ``policies.alipay_rider_5``); ``ValueError`` naming the items there are."""
+    ids = [i.get("id") if isinstance(i, dict) else None for i in items]
+    if key.isdigit() and int(key) < len(items):
+        return int(key)
+    if key in ids:
+        return ids.index(key)
+    named = [f"{n} ({i})" if isinstance(i, str) else str(n) for n, i in enumerate(ids)]
+    there = f"; the list has {len(items)}: {', '.join(named)}" if items else "; the list is empty"
+    if key.isdigit():
+        return _no_item(f"--set {path}: no list item {key}{there}")
+    known = [i for i in ids if isinstance(i, str)]
+    if known:
+        return _no_item(f"--set {path}: {unknown_name('id', key, known)} (or an item's number)")
+    return _no_item(f"--set {path}: no list item {key}{there}")
+
+
+def _no_item(message: str) -> int:
+    raise ValueError(message)
 
 
 def _check_finite(data: Any, path: str, src: str, out: list[Problem]) -> None:
@@ -227,6 +242,10 @@ def _problem(err: dict[str, Any], src: str) -> list[Problem]:
         kinds = ctx.get("expected_tags", "").replace("'", "")
         msg = f"unknown {' '.join([*path[-1:], field])}, expected one of {kinds}"
         return [Problem(src, ".".join([*path, field]), msg, ctx.get("tag"), True)]
+    field, _, rest = msg.partition(": ")
+    if kind == "value_error" and rest and isinstance(value, dict) and field in value:
+        # A section's own check names one of its fields: "riders_bound: unknown rail ..."
+        return [Problem(src, ".".join([*path, field]), rest)]
     if path[-1:] == ["[key]"]:  # a key of a mapping, not its value
         path, msg = path[:-2], f"keys {msg}"
     # The value is shown unless it is a whole section or the message already says it.
@@ -234,71 +253,21 @@ def _problem(err: dict[str, Any], src: str) -> list[Problem]:
         kind != "missing"
         and "input" in err
         and "(got " not in msg
-        and (kind == "extra_forbidden" or not isinstance(value, dict))
+        and (kind in ("extra_forbidden", UNKNOWN_KEY) or not isinstance(value, dict))
     )
     return [Problem(src, ".".join(path), msg, value, has_value)]
 
 
-def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
-    out = dict(base)
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-MAX_EXTENDS = 32  # files in one extends chain
-
-
-def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """A file and the files it extends, nearest first, each read once; a loop, a missing
-    base or a chain longer than ``MAX_EXTENDS`` is a problem of the file that says so."""
-    chain = [(path, _read(path))]
-    while True:
-        here, data = chain[-1]
-        parent = data.get("extends")
-        if parent is None:
-            return chain
-        if not isinstance(parent, str):
-            raise ScenarioError(
-                [Problem(str(here), "extends", "must be a file name", parent, True)]
-            )
-        base = (here.parent / parent).resolve()
-        if not base.is_file():
-            raise ScenarioError(
-                [Problem(str(here), "extends", f"no scenario file {base}", parent, True)]
-            )
-        if base in {p.resolve() for p, _ in chain}:
-            raise ScenarioError(
-                [Problem(str(here), "extends", "files extend each other in a loop", parent, True)]
-            )
-        if len(chain) == MAX_EXTENDS:
-            raise ScenarioError(
-                [
-                    Problem(
-                        str(path),
-                        "extends",
-                        f"a chain of more than {MAX_EXTENDS} files extending each other",
-                    )
-                ]
-            )
-        chain.append((base, _read(base)))
-
-
-def _read_extended(path: Path) -> dict[str, Any]:
-    """A file's mapping with its ``extends: other.yaml`` chain merged underneath."""
-    merged: dict[str, Any] = {}
-    for _, data in reversed(_chain(path)):
-        merged = merge(merged, {k: v for k, v in data.items() if k != "extends"})
-    return merged
-
-
-def input_files(path: str | Path) -> list[Path]:
-    """A scenario file and every file its ``extends`` chain reads, nearest first."""
-    return [p for p, _ in _chain(Path(path))]
+def anchor_override(text: str, folder: Path) -> str:
+    """A ``--set`` text whose relative ``city.path`` is made relative to ``folder`` (the
+    sweep file that wrote it, or the working directory of a command line); any other text
+    as it is (a bad one is reported where it is applied)."""
+    try:
+        keys, value = parse_override(text)
+    except ValueError:
+        return text
+    anchored = anchor_city(keys, value, folder)
+    return text if anchored is value else f"{'.'.join(keys)}={json.dumps(anchored)}"
 
 
 def load_scenario(
@@ -307,10 +276,11 @@ def load_scenario(
     """Read, override and validate a scenario file; raise ``ScenarioError`` on any problem.
 
     A file may start from another with ``extends: base.yaml`` (relative to itself) and
-    change only what differs; lists such as ``policies`` are replaced, not appended.
+    change only what differs; lists such as ``policies`` are replaced, or appended to with
+    ``policies+:``. A relative ``city.path`` is relative to the file that writes it.
     """
     path = Path(path)
-    data = _read_extended(path)
+    data = read_extended(path)
     return scenario_from_dict(data, str(path), overrides, seed)
 
 

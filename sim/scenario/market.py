@@ -10,7 +10,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.registry import DISPATCH, RIDER_MODELS, Registry
+from sim.registry import DISPATCH, RIDER_MODELS, Registry, unknown_name
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
@@ -217,7 +217,7 @@ class PopulationSpec(Frozen):
         if len(set(self.platforms)) != len(self.platforms):
             raise ValueError("platforms: duplicate id")
         for name in ("riders_apps", "drivers_apps"):
-            unknown = sorted(set(getattr(self, name)) - set(self.platforms))
+            unknown = [p for p in getattr(self, name) if p not in self.platforms]
             if unknown:
-                raise ValueError(f"{name}: no platform {', '.join(unknown)} in platforms")
+                raise ValueError(f"{name}: {unknown_name('platform', unknown[0], self.platforms)}")
         return self

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.registry import SUBSIDY_RULES
+from sim.registry import SUBSIDY_RULES, unknown_name
 from sim.scenario.base import (
     MAX_BUDGET_YUAN,
     MAX_PRICE_YUAN,
@@ -190,9 +190,9 @@ class Payment(Frozen):
         for field in ("riders_bound", "drivers_accepting"):
             if "cash" in getattr(self, field):
                 raise ValueError(f"{field}: everyone can pay and take cash; list mobile rails")
-            unknown = sorted(set(getattr(self, field)) - set(ids))
+            unknown = [r for r in getattr(self, field) if r not in ids]
             if unknown:
-                raise ValueError(f"{field}: no rail {', '.join(unknown)} in payment.rails")
+                raise ValueError(f"{field}: {unknown_name('rail', unknown[0], ids)}")
         return self
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.registry import unknown_name
 from sim.scenario.adoption import Adoption, Campaign
 from sim.scenario.base import MAX_RIDERS, Frozen, LocalTime, parse_duration
 from sim.scenario.city import CitySpec, GridCity
@@ -73,44 +74,50 @@ class Scenario(Frozen):
             problems.append(
                 "campaigns: campaigns change adoption state; set adoption.enabled: true"
             )
-        places = set(self.city.places)
+        places = sorted(self.city.places)
         for i, h in enumerate(self.demand.hotspots):
             if h.place not in places:
                 problems.append(
-                    f"demand.hotspots.{i}.place: no place {h.place!r} in city.places"
-                    f" (known: {', '.join(sorted(places)) or 'none'})"
+                    f"demand.hotspots.{i}.place: {unknown_name('place', h.place, places)}"
+                    " (places are named in city.places)"
                 )
-        platforms = set(self.population.platforms)
+        platforms = list(self.population.platforms)
+        in_population = " (apps are named in population.platforms)"
         for i, r in enumerate(self.payment.rails):
             if r.platform is not None and r.platform not in platforms:
                 problems.append(
-                    f"payment.rails.{i}.platform: no platform {r.platform!r} in"
-                    f" population.platforms (known: {', '.join(sorted(platforms))})"
+                    f"payment.rails.{i}.platform: {unknown_name('platform', r.platform, platforms)}"
+                    + in_population
                 )
-        unknown = sorted(set(self.dispatch.platforms) - platforms)
-        if unknown:
-            problems.append(
-                f"dispatch.platforms: no platform {', '.join(unknown)} in population.platforms"
-            )
-        rails = {r.id for r in self.payment.rails}
+        for name in self.dispatch.platforms:
+            if name not in platforms:
+                problems.append(
+                    f"dispatch.platforms.{name}: {unknown_name('platform', name, platforms)}"
+                    + in_population
+                )
+        rails = [r.id for r in self.payment.rails]
+        mobile = [r for r in rails if r != "cash"]
         for i, p in enumerate(self.policies):
             if p.rail not in rails:
                 problems.append(
-                    f"policies.{i}.rail: no rail {p.rail!r} in payment.rails"
-                    f" (known: {', '.join(sorted(rails))})"
+                    f"policies.{i}.rail: {unknown_name('rail', p.rail, rails)}"
+                    " (rails are named in payment.rails)"
                 )
             if p.platform is not None and p.platform not in platforms:
-                problems.append(f"policies.{i}.platform: no platform {p.platform!r}")
+                problems.append(
+                    f"policies.{i}.platform: {unknown_name('platform', p.platform, platforms)}"
+                    + in_population
+                )
         for i, c in enumerate(self.campaigns):
             if c.kind == "bind_cards" and (c.rail not in rails or c.rail == "cash"):
                 problems.append(
-                    f"campaigns.{i}.rail: bind_cards needs a mobile rail of"
-                    f" payment.rails (got {c.rail!r})"
+                    f"campaigns.{i}.rail: bind_cards needs a mobile rail of payment.rails;"
+                    f" {unknown_name('mobile rail', str(c.rail), mobile)}"
                 )
             if c.kind == "install_app" and c.platform not in platforms:
                 problems.append(
-                    f"campaigns.{i}.platform: install_app needs one of"
-                    f" population.platforms (got {c.platform!r})"
+                    f"campaigns.{i}.platform: install_app needs an app of population.platforms;"
+                    f" {unknown_name('platform', str(c.platform), platforms)}"
                 )
         ids = [p.id for p in self.policies]
         dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.errors import Problem
 from sim.io.files import read_columns
-from sim.records.summary import flatten
+from sim.records.summary import flatten, renamed_metric
 
 AGGS = {
     "mean": np.mean,
@@ -194,7 +194,9 @@ def check_reading(t: Reading, tables: Tables, src: str, at: str) -> list[Problem
     for col in (t.metric, *(k for k, _ in t.where)):
         if col not in data:
             field = "metric" if col == t.metric else "where"
-            problems.append(Problem(src, f"{at}: {field}", f"{t.table} has no column {col!r}"))
+            new = renamed_metric(col, set(data)) if t.table == "summary" else None
+            was = f" (renamed {new!r})" if new else ""
+            problems.append(Problem(src, f"{at}: {field}", f"{t.table} has no column {col!r}{was}"))
     if t.metric in data and data[t.metric].dtype.kind in "US":
         problems.append(Problem(src, f"{at}: metric", f"{t.table}.{t.metric} is not a number"))
     for key, value in t.where:

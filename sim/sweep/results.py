@@ -19,30 +19,31 @@ import numpy as np
 
 from sim.analysis.fits import mean_ci
 from sim.io import files as io
-from sim.records.summary import flatten
+from sim.records.summary import flatten, renamed_metric
+from sim.registry import unknown_name
 
-DEFAULT_METRICS = ("completed_share", "wait_s.mean", "money.subsidy_total_yuan")
+DEFAULT_METRICS = ("completed_share", "pickup_wait_s.mean", "money.subsidy_total_yuan")
 STATS = ("mean", "std", "ci_lo", "ci_hi")
 
 
 def unknown_metrics(wanted: list[str], known: set[str]) -> list[str]:
-    """One message per wanted metric that is not in ``known``, with the nearest names."""
-    import difflib
-
+    """One message per wanted metric that is not in ``known``, with the nearest names (or
+    the new name of a renamed one)."""
     examples = [
         m for m in (*DEFAULT_METRICS, "adoption.final.alipay.riders_bound") if m in known
     ] or sorted(known)[:4]
-    out = []
-    for m in wanted:
-        if m not in known:
-            near = difflib.get_close_matches(m, sorted(known), n=3, cutoff=0.6)
-            hint = (
-                f"did you mean {' or '.join(near)}?"
-                if near
-                else f"metrics are numeric figures of summary.json such as {', '.join(examples)}"
-            )
-            out.append(f"unknown metric {m!r} ({hint})")
-    return out
+    return [
+        unknown_name(
+            "metric",
+            m,
+            sorted(known),
+            near=3,
+            renamed=renamed_metric(m, known),
+            examples=examples,
+        )
+        for m in wanted
+        if m not in known
+    ]
 
 
 def read_runs(tasks, failures: list[dict[str, Any]]) -> list[dict[str, Any]]:

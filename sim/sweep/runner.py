@@ -11,7 +11,7 @@ whether the sweep was killed and resumed.
     grid: {fleet.drivers: [5000, 10000]}   # cartesian product of the lists
     zip: {policies.0.amount_yuan: [0, 5], policies.1.amount_yuan: [0, 5]}  # side by side
     overrides: [duration=10d]              # applied to every run
-    metrics: [wait_s.mean]                 # plotted against each swept parameter
+    metrics: [pickup_wait_s.mean]          # plotted against each swept parameter
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import SweepError
 from sim.io import files as io
+from sim.registry import unknown_name
 from sim.scenario.load import (
     Problem,
     ScenarioError,
+    anchor_city,
+    anchor_override,
     apply_override,
     load_scenario,
     plain_numbers,
@@ -154,13 +157,19 @@ def spec_from_dict(data: Any, source: str = "<sweep>") -> SweepSpec:
         for err in exc.errors():
             path = ".".join(str(p) for p in err["loc"] if p not in ("list[...]", "dict[...]"))
             msg = {
-                "extra_forbidden": "unknown key",
+                "extra_forbidden": unknown_name("key", path, _sweep_keys())
+                if len(err["loc"]) == 1
+                else "unknown key",
                 "missing": "required field is missing",
                 "string_pattern_mismatch": "must be a dotted path such as fleet.drivers",
             }.get(err["type"], err["msg"].removeprefix("Value error, "))
             has = err["type"] != "missing" and not isinstance(err.get("input"), dict | list)
             problems.append(Problem(source, path, msg, err.get("input"), has))
         raise SweepError(problems) from None
+
+
+def _sweep_keys() -> list[str]:
+    return [f.alias or name for name, f in SweepSpec.model_fields.items()]
 
 
 def run_seed(sweep_seed: int, key: int) -> int:
@@ -209,8 +218,9 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
             [Problem(source, "base", f"no scenario file {base_path}", spec.base, True)]
         )
     load_scenario(base_path)  # the base file's own problems name the base file
+    overrides = [anchor_override(o, root) for o in spec.overrides]  # city.path: this file's
     try:
-        base = load_scenario(base_path, spec.overrides).model_dump(mode="json")
+        base = load_scenario(base_path, overrides).model_dump(mode="json")
     except ScenarioError as exc:
         raise SweepError(
             [
@@ -242,7 +252,7 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
         broken = False
         for path, value in params.items():
             try:
-                apply_override(data, path.split("."), value)
+                apply_override(data, path.split("."), anchor_city(path.split("."), value, root))
             except ValueError as exc:  # "--set a.b: no list item 5": say where instead
                 swept.setdefault((f"{sections[path]}.{path}", str(exc).split(": ", 1)[-1]), [])
                 broken = True
@@ -313,6 +323,7 @@ def run_sweep(
     root: str | Path | None = None,
     force: bool = False,
     log: Any = None,
+    overrides: list[str] | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep and write runs.csv, aggregate.csv and plots/ under ``out``.
 
@@ -323,8 +334,10 @@ def run_sweep(
     (its runs that are not runs of this sweep are removed). Raises ``SweepError`` for a bad
     sweep or unknown metrics, ``OutputExists`` for a directory that is not this sweep's or
     is in use, and ``BadInput`` for a scheduler that cannot be reached, all before writing
-    anything. Call it under ``if __name__ == "__main__":`` in a script: the local cluster's
-    worker processes import the script again.
+    anything. ``overrides`` (``run_sim.py sweep --set``) are applied to the base of every
+    run after the sweep file's own, and are recorded with them in ``sweep.json``. Call it
+    under ``if __name__ == "__main__":`` in a script: the local cluster's worker processes
+    import the script again.
     """
     if importing_main():
         raise SystemExit(1)  # a worker process importing an unguarded script: see sim.sweep.cluster
@@ -335,6 +348,8 @@ def run_sweep(
     elif isinstance(spec, dict):
         spec = spec_from_dict(spec)
     root = Path(root) if root is not None else Path.cwd()
+    if overrides:
+        spec = with_overrides(spec, root, source, overrides)
     if out is None:
         import tempfile
 
@@ -408,6 +423,35 @@ def run_sweep(
             f"complete, {len(failures)} failed in {result.wall_s:.1f} s"
         )
     return result
+
+
+def with_overrides(spec: SweepSpec, root: Path, source: str, overrides: list[str]) -> SweepSpec:
+    """``spec`` with command-line overrides after its own, each checked on the base as
+    ``run --set`` checks it (a relative ``city.path`` is one of the working directory);
+    a swept path, the seed or the name is refused: the sweep sets them for each run."""
+    swept = {p: sec for sec, paths, _ in spec.axes() for p in paths}
+    problems = []
+    for text in overrides:
+        path = text.split("=", 1)[0].strip().removesuffix("+")
+        if path in swept:
+            msg = f"{path} is swept by {swept[path]}.{path}; change the sweep file instead"
+        elif path in ("seed", "name"):
+            msg = f"{path} is set by the sweep for each run (from the sweep file's seed)"
+        else:
+            continue
+        problems.append(Problem(source, "", f"--set {text}: {msg}"))
+    if problems:
+        raise SweepError(problems)
+    base_path = Path(os.path.normpath(root / spec.base))
+    own = [anchor_override(o, root) for o in spec.overrides]
+    try:
+        load_scenario(base_path, own)
+    except ScenarioError:
+        pass  # the sweep file's own problems, said by plan in its words
+    else:
+        load_scenario(base_path, [*own, *overrides])  # as run BASE --set ... says them
+    extra = [anchor_override(o, Path.cwd()) for o in overrides]
+    return spec.model_copy(update={"overrides": [*spec.overrides, *extra]})
 
 
 def check_metrics(spec: SweepSpec, tasks: list[RunTask], source: str) -> None:
