@@ -332,3 +332,25 @@ def plain_numbers(data: Any) -> Any:
     if data.__class__ is float and data.is_integer() and abs(data) <= 2**53:
         return int(data)
     return data
+
+
+def load_base(src: str, base_path: Path, overrides: list[str], folder: Path) -> Scenario:
+    """The base scenario of a sweep or search file ``src`` with the file's overrides (a
+    relative ``city.path`` in them is relative to ``folder``, the file's, as in its grid):
+    the base file's own problems name the base file, a bad override names ``src``."""
+    load_scenario(base_path)
+    try:
+        return load_scenario(base_path, [anchor_override(o, folder) for o in overrides])
+    except ScenarioError as exc:
+        raise ScenarioError(
+            [
+                Problem(
+                    src,
+                    f"overrides: {p.path}" if p.path else "overrides",
+                    p.message,
+                    p.value,
+                    p.has_value,
+                )
+                for p in exc.problems
+            ]
+        ) from None

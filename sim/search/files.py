@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.load import load_scenario, load_yaml, plain_numbers
+from sim.scenario.load import load_base, load_yaml, plain_numbers
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,21 +53,6 @@ def problem(src: str, err: Mapping[str, Any]) -> Problem:
 
 
 def base_scenario(src: str, base_path: Path, overrides: list[str]) -> Any:
-    """The base scenario with the file's overrides; the base file's own problems name the
-    base file, a bad override names the search file."""
-    load_scenario(base_path)
-    try:
-        return load_scenario(base_path, overrides)
-    except ScenarioError as exc:
-        raise ScenarioError(
-            [
-                Problem(
-                    src,
-                    f"overrides: {p.path}" if p.path else "overrides",
-                    p.message,
-                    p.value,
-                    p.has_value,
-                )
-                for p in exc.problems
-            ]
-        ) from None
+    """The base scenario with the file's overrides, a relative ``city.path`` in them being
+    the file's (``sim.scenario.load.load_base``)."""
+    return load_base(src, base_path, overrides, Path(src).parent)

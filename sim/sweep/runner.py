@@ -38,6 +38,7 @@ from sim.scenario.load import (
     anchor_city,
     anchor_override,
     apply_override,
+    load_base,
     load_scenario,
     plain_numbers,
     scenario_from_dict,
@@ -217,23 +218,10 @@ def plan(spec: SweepSpec, root: Path, source: str, out: Path) -> list[RunTask]:
         raise SweepError(
             [Problem(source, "base", f"no scenario file {base_path}", spec.base, True)]
         )
-    load_scenario(base_path)  # the base file's own problems name the base file
-    overrides = [anchor_override(o, root) for o in spec.overrides]  # city.path: this file's
     try:
-        base = load_scenario(base_path, overrides).model_dump(mode="json")
+        base = load_base(source, base_path, spec.overrides, root).model_dump(mode="json")
     except ScenarioError as exc:
-        raise SweepError(
-            [
-                Problem(
-                    source,
-                    f"overrides: {p.path}" if p.path else "overrides",
-                    p.message,
-                    p.value,
-                    p.has_value,
-                )
-                for p in exc.problems
-            ]
-        ) from None
+        raise SweepError(exc.problems) from None
     axes = spec.axes()
     sections = {p: sec for sec, paths, _ in axes for p in paths}
     problems: dict[str, Problem] = {}
