@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from sim.io import files as iofiles
-from sim.sweep.runner import plan, spec_from_dict
+from sim.sweep.runner import plan
+from sim.sweep.spec import spec_from_dict
 from tests.conftest import small
 
 

@@ -277,7 +277,8 @@ def test_the_shipped_sweeps_zero_point_is_the_no_subsidy_run(tmp_path: Path) -> 
     """sweeps/subsidy_amount.yaml's 0 + 0 yuan point pays nothing (no free-ride lottery
     either): its runs are those of scenarios/no_subsidy.yaml, table for table."""
     import sim
-    from sim.sweep.runner import plan, read_spec
+    from sim.sweep.runner import plan
+    from sim.sweep.spec import read_spec
 
     sweep = ROOT / "sweeps" / "subsidy_amount.yaml"
     tasks = plan(read_spec(sweep), sweep.parent, str(sweep), tmp_path / "plan")

@@ -19,7 +19,8 @@ import yaml
 
 from sim.errors import OutputExists, SweepError
 from sim.io.files import read_table
-from sim.sweep.runner import plan, run_seed, run_sweep, spec_from_dict
+from sim.sweep.runner import plan, run_seed, run_sweep
+from sim.sweep.spec import spec_from_dict
 from tests.conftest import ROOT, small
 
 GRID = {"fleet.drivers": [30, 60], "demand.daily_requests": [3000, 6000, 9000]}
@@ -312,7 +313,7 @@ def test_unknown_metrics_are_refused_before_any_run(tmp_path):
 
 def test_probe_knows_every_metric_a_run_reports(reference):
     from sim.sweep.probe import probe_metrics
-    from sim.sweep.runner import read_spec
+    from sim.sweep.spec import read_spec
 
     spec = read_spec(reference.parent / "sweep.yaml")
     tasks = plan(spec, reference.parent, "s", reference)
@@ -324,7 +325,7 @@ def test_probe_knows_every_metric_a_run_reports(reference):
 
 
 def problems(tmp_path: Path, **over) -> list[str]:
-    from sim.sweep.runner import read_spec
+    from sim.sweep.spec import read_spec
 
     f = write_sweep(tmp_path, **over)
     with pytest.raises(SweepError) as exc:
@@ -580,7 +581,7 @@ def test_an_old_relative_owner_is_matched_by_path_not_name(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_sweep_files_resolve(path, tmp_path):
-    from sim.sweep.runner import read_spec
+    from sim.sweep.spec import read_spec
 
     spec = read_spec(path)
     tasks = plan(spec, path.parent, str(path), tmp_path)
@@ -666,7 +667,7 @@ def test_a_sweep_interrupted_before_it_wrote_its_record_resumes(tmp_path, client
 def test_numpy_grid_values_from_python(tmp_path):
     import numpy as np
 
-    from sim.sweep.runner import spec_from_dict
+    from sim.sweep.spec import spec_from_dict
 
     for values in (np.arange(30, 61, 30), list(np.arange(30, 61, 30))):
         spec = spec_from_dict({"base": "city.yaml", "grid": {"fleet.drivers": values}})

@@ -43,7 +43,8 @@ def sweep(args) -> int:
     import json
 
     from sim.scenario.load import scenario_from_dict
-    from sim.sweep.runner import check_metrics, plan, read_spec, with_overrides
+    from sim.sweep.runner import check_metrics, plan
+    from sim.sweep.spec import read_spec, with_overrides
 
     spec = read_spec(args.file)
     if args.overrides:
