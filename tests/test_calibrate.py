@@ -225,6 +225,28 @@ def test_bad_calibration_file(tmp_path):
         assert part in text, part
 
 
+def test_a_first_trial_is_tried_first_and_is_checked(tmp_path):
+    path = write_calibration(
+        tmp_path, trials=4, startup_trials=4, first_trial={"demand.daily_requests": TRUTH}
+    )
+    r = cli("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    rows = trials(tmp_path / "out")
+    assert int(rows[0]["demand.daily_requests"]) == TRUTH  # the truth itself: no loss
+    assert float(rows[0]["loss"]) == min(float(r["loss"]) for r in rows) == 0.0
+    (tmp_path / "bad").mkdir()
+    lines = bad_case(
+        tmp_path / "bad",
+        {
+            "params": {"demand.daily_requests": {"low": 1000, "high": 20000, "type": "int"}},
+            "first_trial": {"demand.daily_requests": 50, "fleet.drivers": 10},
+        },
+    )
+    assert len(lines) == 2, lines
+    assert "first_trial.demand.daily_requests: outside the range 1000 to 20000 (got 50)" in lines[0]
+    assert "first_trial.fleet.drivers: not a parameter of this calibration" in lines[1]
+
+
 def test_bad_targets_file(tmp_path):
     lines = bad_case(
         tmp_path,

@@ -32,6 +32,8 @@ class CalibrationSpec(BaseModel):
     startup_trials: int = Field(default=10, ge=0)  # random trials before TPE models the loss
     band_trials: int = Field(default=5, ge=1)  # best trials whose runs make fit.png's bands
     overrides: list[str] = Field(default_factory=list)
+    # A point tried first, e.g. an earlier fit: the search then never ends worse than it.
+    first_trial: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def read_calibration(path: str | Path, probe: bool = True) -> Calibration:
     scenario = base_scenario(src, base_path, spec.overrides)
     base = scenario.model_dump(mode="json")
     problems = check_space(base, dict(spec.params), src)
+    problems += _check_first_trial(spec, src)
     tsrc = str(targets_path)
     lines = {t.id: t.line for t in targets}
     problems += [
@@ -74,6 +77,26 @@ def read_calibration(path: str | Path, probe: bool = True) -> Calibration:
     if problems:
         raise ScenarioError(problems)
     return Calibration(spec, src, base_path, targets_path, base, targets)
+
+
+def _check_first_trial(spec: CalibrationSpec, src: str) -> list[Problem]:
+    """Each value of ``first_trial`` names a parameter and lies in its range or choices."""
+    problems = []
+    for path, value in spec.first_trial.items():
+        param = spec.params.get(path)
+        if param is None:
+            msg = f"not a parameter of this calibration ({', '.join(spec.params)})"
+        elif param.choices is not None:
+            msg = "" if value in param.choices else f"not one of {param.choices}"
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            msg = "must be a number"
+        else:
+            assert param.low is not None and param.high is not None
+            inside = param.low <= value <= param.high
+            msg = "" if inside else f"outside the range {param.low:g} to {param.high:g}"
+        if msg:
+            problems.append(Problem(src, f"first_trial.{path}", msg, value, True))
+    return problems
 
 
 def probe_targets(base: dict[str, Any], targets: list[Target], src: str) -> list[Problem]:
