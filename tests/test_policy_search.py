@@ -205,6 +205,44 @@ def test_an_unreachable_target_is_reported_infeasible(tmp_path):
     assert "Infeasible" in (tmp_path / "o" / "optimize.md").read_text()
 
 
+def test_two_objectives_give_a_pareto_front_of_scenarios(tmp_path):
+    """Spend against Alipay's share over a grid of amounts: the share grows with the amount
+    (as built), so every amount that costs more also buys more, and each is on the front;
+    NSGA-II on the same space finds a front of non-dominated trials too."""
+    objectives = [
+        {"metric": "money.subsidy_total_yuan", "name": "spend"},
+        {**SHARE, "goal": "maximize"},
+    ]
+    amounts = [0, 3, 6, 9]
+    grid = {
+        **OPTIMIZE,
+        "sampler": "grid",
+        "params": {"policies.0.amount_yuan": {"choices": amounts}},
+        "objectives": objectives,
+        "constraints": [],
+    }
+    path = write(tmp_path / "grid", grid)
+    proc = cli("optimize", path, "--workers", "2", "--out", tmp_path / "g", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "g" / "optimize.json").read_text())
+    assert doc["status"] == "front"
+    front = sorted(p["params"]["policies.0.amount_yuan"] for p in doc["front"])
+    assert front == amounts
+    files = sorted((tmp_path / "g" / "pareto").glob("*.yaml"))
+    assert len(files) == len(amounts) and (tmp_path / "g" / "pareto.png").stat().st_size > 1000
+    nsga = {**grid, "sampler": "nsga2", "trials": 6, "batch": 3, "startup_trials": 3}
+    nsga["params"] = {"policies.0.amount_yuan": {"low": 0, "high": 10, "type": "int"}}
+    path = write(tmp_path / "nsga", nsga)
+    proc = cli("optimize", path, "--workers", "2", "--out", tmp_path / "n", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "n" / "optimize.json").read_text())
+    points = [
+        (p["metrics"]["spend"]["mean"], -p["metrics"]["alipay_share"]["mean"]) for p in doc["front"]
+    ]
+    assert doc["status"] == "front" and points
+    assert pareto(points) == list(range(len(points)))  # none dominates another
+
+
 def test_a_symmetric_game_settles_on_symmetric_policies(tmp_path):
     path = write(tmp_path, GAME, GAME_BASE, "game.yaml")
     proc = cli("game", path, "--workers", "2", "--out", tmp_path / "g", "--quiet")
