@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import run_sim
 import sim
 from sim.api import default_out
 from sim.io import files as io
-from tests.conftest import ROOT, small
+from tests.conftest import ROOT, run_cli, small
 
 TABLES = ("rides", "daily", "timeseries", "ledger_daily", "ledger")
 DTYPE_KIND = {"int": "i", "int?": "f", "float": "f", "str": "U"}
@@ -93,15 +90,7 @@ def test_default_out_of_a_run_with_overrides():
     assert got != default_out(scn, ["fleet.drivers=3001", "duration=6h"])
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
+_cli = run_cli
 
 
 def test_overridden_run_does_not_replace_the_plain_default_directory(tmp_path):

@@ -4,7 +4,6 @@ worker or two, a killed calibration resumed, bad files refused line by line."""
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import subprocess
 import sys
@@ -17,23 +16,14 @@ import yaml
 from sim.calibrate.targets import Tables, figure, read_targets
 from sim.scenario.load import load_scenario
 from sim.sweep.runner import run_seed
-from tests.conftest import ROOT, small
+from tests.conftest import ROOT, run_cli, small
 
 TRUTH = 6000  # demand.daily_requests the targets are generated at
 SEED = 5
 FILES = ("trials.csv", "figures.csv", "best.yaml", "calibration.md")
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
-
+cli = run_cli
 
 HEADER = "id,table,where,metric,agg,period,ratio_to,scale,value,tolerance,source"
 TARGETS = [  # id, table, where, metric, agg, period: value and tolerance come from the truth

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from sim.policy.optimize import outcome
 from sim.policy.spec import Constraint
 from sim.search.space import Param
 from sim.search.study import Trial
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 
 # A monotone response by construction: riders with Alipay bound pay with it more often the
 # larger its rider subsidy, and nothing else moves (no adoption), so the cheapest amount
@@ -105,15 +102,7 @@ GAME = {
 }
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+cli = run_cli
 
 
 def write(d: Path, spec: dict, base: str = BASE, name: str = "opt.yaml") -> Path:

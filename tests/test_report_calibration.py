@@ -6,16 +6,13 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, small
+from tests.conftest import run_cli, small
 
 TARGETS = """id,table,where,metric,agg,period,ratio_to,scale,value,tolerance,source
 R,summary,,requests,mean,,,,700,50,a made-up count
@@ -23,15 +20,7 @@ W,summary,,pickup_wait_s.mean,mean,,,,200,40,a made-up wait
 """
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+cli = run_cli
 
 
 @pytest.fixture(scope="module")

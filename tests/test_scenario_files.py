@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import networkx as nx
@@ -17,7 +15,7 @@ import yaml
 
 from sim.registry import unknown_name
 from sim.scenario.load import load_scenario
-from tests.conftest import ROOT, small
+from tests.conftest import ROOT, run_cli, small
 
 POLICY = {
     "id": "extra",
@@ -29,16 +27,7 @@ POLICY = {
 }
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+cli = run_cli
 
 
 def write(path: Path, data: dict | str) -> Path:

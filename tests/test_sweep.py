@@ -21,7 +21,7 @@ from sim.errors import OutputExists, SweepError
 from sim.io.files import read_table
 from sim.sweep.runner import plan, run_seed, run_sweep
 from sim.sweep.spec import spec_from_dict
-from tests.conftest import ROOT, small
+from tests.conftest import ROOT, run_cli, small
 
 GRID = {"fleet.drivers": [30, 60], "demand.daily_requests": [3000, 6000, 9000]}
 
@@ -43,15 +43,7 @@ def write_sweep(folder: Path, **over) -> Path:
     return path
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run_sim.py"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
+cli = run_cli
 
 
 def counts(stdout: str) -> tuple[int, int, int]:

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         metavar="RUN_DIR",
-        help=f"{RUN_DIR_HELP}, or one calibration directory (written by calibrate)",
+        help=f"{RUN_DIR_HELP}, or one calibration or optimize directory",
     )
     rep.add_argument(
         "--baseline",
