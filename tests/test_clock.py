@@ -91,3 +91,47 @@ def test_requests_merge_after_events_due_by_their_time_and_stop_at_until() -> No
 def test_negative_delay_is_refused() -> None:
     with pytest.raises(ValueError, match="negative delay"):
         call_in(simpy.Environment(), -1.0, print)
+
+
+def _expiries(sweep_at: int) -> list[tuple[int, float]]:
+    """Riders with random deadlines, most matched before theirs; (ride, time) of each
+    expiry, with the patience clock sweeping void deadlines once ``sweep_at`` are held."""
+    import random
+
+    from sim.core import patience
+    from sim.core.patience import PatienceClock
+    from sim.core.ride import Ride
+    from sim.core.state import RideStatus
+
+    rnd = random.Random(7)
+    env = simpy.Environment()
+    fired: list[tuple[int, float]] = []
+    clock = PatienceClock(env, lambda ride: fired.append((ride.id, env.now)))
+    old = patience.FIRST_SWEEP
+    patience.FIRST_SWEEP = sweep_at
+    clock._sweep_at = sweep_at
+    rides = []
+
+    def arrive(i: int) -> None:
+        ride = Ride(i, env.now, 0, 0, -1, False, 0, 0, rnd.expovariate(1 / 60), None, None, None)
+        rides.append(ride)
+        clock.add(ride.t_request + ride.patience, ride)
+        if rnd.random() < 0.8:  # most are matched before they would give up
+            call_in(env, rnd.random() * ride.patience, _match, ride)
+
+    def _match(ride: Ride) -> None:
+        ride.status = RideStatus.MATCHED
+
+    requests = [(i * 0.5 + rnd.random() * 0.1, i) for i in range(4000)]
+    try:
+        run_until(env, 5000.0, requests, arrive)
+    finally:
+        patience.FIRST_SWEEP = old
+    assert all(r.status == RideStatus.WAITING for r in rides if r.id in dict(fired))
+    return fired
+
+
+def test_patience_sweeps_of_void_deadlines_change_no_expiry() -> None:
+    never = _expiries(10**9)
+    assert len(never) > 500  # a fifth of 4,000 riders give up
+    assert _expiries(4) == never  # a sweep nearly every time a deadline is added

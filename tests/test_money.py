@@ -56,6 +56,15 @@ def test_window_is_half_open_at_midnight():
     assert paid(b2, 1, "rider", "kuaidi", 8, end, 2) == [500]
 
 
+def test_best_driver_offer_holds_until_the_next_window_edge():
+    b = book(side="driver", amount_yuan=4, platform="kuaidi")
+    end = 2 * 86400  # the window's end, 2014-01-01 00:00, in run seconds
+    assert b.best_offer("kuaidi", end - 1, [0, 1, 2]) == (4.0, end)
+    assert b.best_offer("kuaidi", end - 1, [0, 2]) == (0.0, end)  # not on his rails
+    assert b.best_offer("didi", end - 1, [1]) == (0.0, end)  # not his app
+    assert b.best_offer("kuaidi", end, [1]) == (0.0, float("inf"))
+
+
 def test_other_rail_side_or_platform_gets_nothing():
     b = book(platform="kuaidi")
     assert paid(b, 2, "rider", "kuaidi", 1, 10, 0) == []

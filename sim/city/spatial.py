@@ -17,7 +17,7 @@ import numpy as np
 NEAREST_FIRST = 32  # nodes a search walks one by one in Python
 NEAREST_FAR = 256  # nodes it then checks at once with numpy, before reading all occupied
 FEW_IDS = 8  # at most this many ids: read them all rather than walk
-NEARBY_BYTES = 3 << 10  # about what one node's Nearby holds
+NEARBY_BYTES = 4 << 10  # about what one node's Nearby holds
 NEARBY_CACHE_BYTES = 256 << 20  # past this, the oldest built are dropped (huge cities)
 
 
@@ -25,6 +25,7 @@ class Nearby(NamedTuple):
     """A node's nearest nodes within the limit, in order of (seconds, node id)."""
 
     first: list[int]  # the first NEAREST_FIRST, for a walk in Python
+    first_secs: list[float]  # their seconds
     first_all: bool  # no other node is within the limit
     far: np.ndarray  # the first NEAREST_FAR (the first ones again), for one numpy check
     far_secs: np.ndarray  # their seconds
@@ -72,8 +73,9 @@ class NearestNodes:
         first = min(within, NEAREST_FIRST)
         return Nearby(
             pick[:first].tolist(),
+            secs[:first].astype(np.float64).tolist(),  # floats, as float() of each gives
             far_all and first == within,
-            pick[:within].astype(np.int32),
+            pick[:within].astype(np.intp),  # intp: numpy's take reads it without a cast
             secs[:within],
             far_all,
         )
@@ -121,10 +123,10 @@ class NodeIndex:
                 nodes = near.first
                 for v in nodes:
                     if at[v]:
-                        return next(iter(at[v])), float(near.far_secs[nodes.index(v)])
+                        return next(iter(at[v])), near.first_secs[nodes.index(v)]
                 if near.first_all:
                     return None
-            hits = self._occupied_np[near.far]
+            hits = self._occupied_np.take(near.far)
             j = int(hits.argmax())
             if hits[j]:
                 return next(iter(at[near.far[j]])), float(near.far_secs[j])

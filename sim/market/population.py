@@ -108,5 +108,10 @@ class Population:
             self._mask_arrays[name] = new
 
     def draw_riders(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Riders of ``n`` requests, each drawn in proportion to ride propensity."""
-        return np.searchsorted(self._cum, rng.random(n) * self._cum[-1], side="right")
+        """Riders of ``n`` requests, each drawn in proportion to ride propensity (looked
+        up in sorted order, which walks a city's millions of riders once, not at random)."""
+        u = rng.random(n) * self._cum[-1]
+        order = np.argsort(u)
+        riders = np.empty(n, dtype=np.intp)
+        riders[order] = np.searchsorted(self._cum, u[order], side="right")
+        return riders

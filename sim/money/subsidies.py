@@ -7,6 +7,7 @@ prove that no cap, budget or window was broken.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -108,6 +109,16 @@ class PolicyBook:
                 self.offer_yuan(j, platform, t, side) for j in range(self.n_rails)
             ]
         return got
+
+    def best_offer(
+        self, platform: str, t: float, rails: list[int], side: str = "driver"
+    ) -> tuple[float, float]:
+        """The largest of ``offers`` on ``rails`` (0 with none), and the next window edge
+        after ``t``: until then it holds."""
+        i = bisect_right(self._edges, t)
+        offers = self.offers(platform, t, side)
+        until = self._edges[i] if i < len(self._edges) else math.inf
+        return max([offers[j] for j in rails], default=0.0), until
 
     def offer_yuan(self, rail: int, platform: str | None, t: float, side: str = "rider") -> float:
         """What one ride paid on ``rail`` at ``t`` is announced to earn ``side`` (mean yuan).

@@ -133,12 +133,15 @@ class Offering:
         self.name = name
         self.rails = rails  # the rails of the driver's app, whose driver subsidies he counts
         self.uniform = Pool(engine.stream(f"dispatch.accept.{name}").random)
+        self._offer = 0.0  # the best driver subsidy on his rails, in yuan ...
+        self._offer_until = -math.inf  # ... until this time (the book's next window edge)
 
     def value_yuan(self, ride: Ride) -> float:
         e = self.engine
-        offers = e.book.offers(self.name, e.env.now, "driver")
-        offer = max([offers[j] for j in self.rails], default=0.0)
-        return e.measure(ride) / 100 + ride.tip_fen / 100 + offer
+        now = e.env.now
+        if now >= self._offer_until:
+            self._offer, self._offer_until = e.book.best_offer(self.name, now, self.rails)
+        return e.measure(ride) / 100 + ride.tip_fen / 100 + self._offer
 
     def accepts(self, ride: Ride, pickup_s: float) -> bool:
         x = self.base + self.per_yuan * self.value_yuan(ride) - self.per_min * pickup_s / 60.0
