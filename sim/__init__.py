@@ -12,6 +12,7 @@ from sim.errors import CityError, OutputExists, ScenarioError, SelfCheckError
 from sim.registry import (
     register_city_kind,
     register_dispatch,
+    register_driver_model,
     register_rider_model,
     register_subsidy_rule,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "load_scenario",
     "register_city_kind",
     "register_dispatch",
+    "register_driver_model",
     "register_rider_model",
     "register_subsidy_rule",
     "run",

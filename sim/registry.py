@@ -155,6 +155,7 @@ DISPATCH: Registry[Any] = Registry("dispatch policy", "taxisim.dispatch")
 CITY_KINDS: Registry[Any] = Registry("city kind", "taxisim.city")
 SUBSIDY_RULES: Registry[Any] = Registry("subsidy rule", "taxisim.subsidy")
 RIDER_MODELS: Registry[Any] = Registry("rider model", "taxisim.rider")
+DRIVER_MODELS: Registry[Any] = Registry("driver model", "taxisim.driver")
 
 
 def _registrar(registry: Registry[Any]) -> Callable[..., Any]:
@@ -171,3 +172,4 @@ register_dispatch = _registrar(DISPATCH)
 register_city_kind = _registrar(CITY_KINDS)
 register_subsidy_rule = _registrar(SUBSIDY_RULES)
 register_rider_model = _registrar(RIDER_MODELS)
+register_driver_model = _registrar(DRIVER_MODELS)

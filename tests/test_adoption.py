@@ -8,11 +8,11 @@ from scipy import stats
 import sim
 from sim.analysis.theory import bass_cdf, logit_shares, two_state_stationary
 from sim.market.adoption import (
-    driver_utility,
     group_mean,
     habit_update,
     hazard_probability,
 )
+from sim.market.drivers import rail_utility
 from tests.conftest import small
 
 ONE_RAIL = {"rails": [{"id": "cash"}, {"id": "wechat_pay", "platform": "didi"}]}
@@ -220,8 +220,8 @@ def test_pure_rules():
         group_mean(np.array([1.0, 3.0, 5.0, 7.0]), g, 2, weights=np.array([1, 0, 0, 0])),
         [1, 1, 0, 0],
     )
-    u_low = driver_utility(np.zeros(1), 0.0, np.zeros(1), np.ones(1), 0.1, 0.15, 2.0)
-    u_high = driver_utility(np.zeros(1), 10.0, np.ones(1), np.ones(1), 0.1, 0.15, 2.0)
+    u_low = rail_utility(np.zeros(1), 0.0, np.zeros(1), np.ones(1), 0.1, 0.15, 2.0)
+    u_high = rail_utility(np.zeros(1), 10.0, np.ones(1), np.ones(1), 0.1, 0.15, 2.0)
     assert u_high[0] > u_low[0]
 
 

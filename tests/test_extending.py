@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 import sim
 from sim.errors import ScenarioError
-from sim.registry import DISPATCH, RIDER_MODELS, SUBSIDY_RULES
+from sim.market.drivers import DriverLogit
+from sim.registry import DISPATCH, DRIVER_MODELS, RIDER_MODELS, SUBSIDY_RULES
 from tests.conftest import ROOT, small
 
 EXAMPLES = ROOT / "docs" / "examples"
@@ -22,13 +24,17 @@ EXAMPLES = ROOT / "docs" / "examples"
 @pytest.fixture(scope="module")
 def plugins():
     sys.path.insert(0, str(EXAMPLES))
-    mods = [importlib.import_module(m) for m in ("random_near", "share_of_fare", "walk_up")]
+    mods = [
+        importlib.import_module(m)
+        for m in ("random_near", "share_of_fare", "walk_up", "picky_drivers")
+    ]
     yield mods
     sys.path.remove(str(EXAMPLES))
     for registry, name in (
         (DISPATCH, "random_near"),
         (SUBSIDY_RULES, "share_of_fare"),
         (RIDER_MODELS, "walk_up"),
+        (DRIVER_MODELS, "picky"),
     ):
         registry.unregister(name)
 
@@ -72,6 +78,49 @@ def test_a_registered_subsidy_rule_pays_by_its_own_rule(plugins, tmp_path):
 def test_a_registered_rider_model_decides_the_channels(plugins, tmp_path):
     s = sim.run(small(riders={"model": "walk_up"}), tmp_path / "r").summary
     assert s["demand"]["app_orders"] == 0 and s["demand"]["street_hails"] > 0
+
+
+def test_a_registered_driver_model_decides_which_offers_are_taken(plugins, tmp_path):
+    def pickups(drivers: dict) -> np.ndarray:
+        scn = small(dispatch={"policy": "nearest"}, drivers=drivers)
+        t = sim.run(scn, tmp_path / drivers["model"]).table("rides")
+        app = (t["channel"] == "app") & (t["status"] == "completed")
+        return t["t_pickup"][app] - t["t_match"][app]
+
+    assert (pickups({"model": "logit"}) > 120).any()  # logit drivers drive farther
+    picky = pickups({"model": "picky", "picky": {"max_pickup_min": 2}})
+    assert len(picky) and (picky <= 120 + 1e-6).all()
+
+
+class _Distrustful(DriverLogit):
+    """Drivers who never want a mobile rail: the utility of every one is far below zero."""
+
+    def rail_utilities(self, value, offer, peer_share, cash_pref):
+        return super().rail_utilities(value, offer, peer_share, cash_pref) - 100.0
+
+
+def test_a_driver_models_rail_utilities_decide_who_accepts_mobile_payment(tmp_path):
+    def accepting_alipay(model: str) -> float:
+        scn = small(
+            duration="3d",
+            adoption={"enabled": True, "drivers": {"decision_rate": 1.0}},
+            payment={"drivers_accepting": {"alipay": 0.5}},
+            drivers={"model": model},
+        )
+        daily = sim.run(scn, tmp_path / model).table("daily")
+        return float(daily["drivers_accepting_share"][daily["rail"] == "alipay"][-1])
+
+    DRIVER_MODELS.register("distrustful", _Distrustful)
+    try:
+        assert accepting_alipay("logit") > 0.1
+        assert accepting_alipay("distrustful") == 0.0
+    finally:
+        DRIVER_MODELS.unregister("distrustful")
+
+
+def test_a_driver_model_without_settings_refuses_a_section(tmp_path):
+    with pytest.raises(ScenarioError, match="driver model 'logit' takes no settings"):
+        sim.run(small(drivers={"logit": {"base": 1}}), tmp_path / "r")
 
 
 def test_a_plugin_runs_through_a_sweep_from_the_command_line(tmp_path):

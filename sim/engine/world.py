@@ -27,6 +27,7 @@ from sim.engine.processes import sampler, shift
 from sim.market import riders as _built_in_riders  # noqa: F401  (they register themselves)
 from sim.market.adoption import AdoptionModel
 from sim.market.dispatch.dispatcher import Dispatcher
+from sim.market.drivers import DriverModel
 from sim.market.fleet import Fleet, shift_windows
 from sim.market.hailing import Hailing
 from sim.market.population import Population
@@ -38,6 +39,7 @@ from sim.money.tariff import fare_fen
 from sim.records.daybook import DayBook
 from sim.records.ridelog import ChannelStats, RideLog, Stats
 from sim.records.tables import Row, abandoned_row, completed_row, open_row
+from sim.registry import DRIVER_MODELS
 from sim.scenario.spec import Scenario
 
 WAITING, MATCHED, COMPLETED, ABANDONED = (
@@ -54,8 +56,8 @@ class World:
     Its parts are built in named phases, in this order; each phase uses only what the
     ones before it made, and no part is handed the world itself:
 
-    1. ``_build_market``: random substreams, the clock, the city, the fleet, the riders
-       and drivers;
+    1. ``_build_market``: random substreams, the clock, the city, the fleet, the drivers'
+       model, the riders and drivers;
     2. ``_build_money``: the rail chooser, the subsidy book, the ledger, the cashier;
     3. ``_build_riders``: what riders know (learned waits, expected subsidies) and the
        rider model that turns potential trips into requests;
@@ -99,6 +101,9 @@ class World:
             update={"drivers": max(1, round(scn.fleet.drivers * self.sample))}
         )
         self.fleet = Fleet(fleet_spec, self.city.n, self.streams["fleet"])
+        self.drivers: DriverModel = DRIVER_MODELS.get(scn.drivers.model)(
+            scn.adoption.drivers, scn.dispatch.accept, scn.drivers.settings_of(scn.drivers.model)
+        )
         self.pop = Population(scn, self.fleet.n, self.streams["population"])
         self.platforms = self.pop.platforms
         self.cruise = (
@@ -166,6 +171,7 @@ class World:
                 self.book,
                 self.streams["adoption"],
                 int(self.streams["social"].integers(2**31)),
+                self.drivers,
             )
             if scn.adoption.enabled
             else None

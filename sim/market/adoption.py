@@ -8,7 +8,8 @@ with the app + a term for the subsidy on offer); card-binding attempts that succ
 the rail's bind success rate; habit H <- (1 - d) H + 1[used today]; lapse when unused.
 Drivers: a learned value per rail (subsidy income less fees and the cost of waiting for
 settlement), a personal cash preference (the seed's distrust of mobile payment), imitation
-inside fleet groups, and a noisy daily accept/drop decision.
+inside fleet groups, and a noisy daily accept/drop decision, made by the run's driver
+model (``sim.market.drivers``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 
-from sim.market.drivers import choose_apps
+from sim.market.drivers import DriverModel
 from sim.market.population import Population
 from sim.money.subsidies import PolicyBook
 from sim.scenario.adoption import Adoption, Campaign
@@ -49,28 +50,6 @@ def habit_update(habit: np.ndarray, used: np.ndarray, decay: float) -> np.ndarra
 def learn(value: np.ndarray, observed: np.ndarray, rate: float) -> np.ndarray:
     """Exponential smoothing of a daily observation into a learned value."""
     return (1.0 - rate) * value + rate * observed
-
-
-def driver_utility(
-    value: np.ndarray,
-    offer: float,
-    peer_share: np.ndarray,
-    cash_preference: np.ndarray,
-    beta_gain: float,
-    beta_offer: float,
-    beta_peer: float,
-) -> np.ndarray:
-    """Net utility of accepting a rail: learned gain, announced subsidy, peers, distrust."""
-    return beta_gain * value + beta_offer * offer + beta_peer * peer_share - cash_preference
-
-
-def decide(
-    accepts: np.ndarray, noisy_utility: np.ndarray, revisit: np.ndarray, switching_cost: float
-) -> np.ndarray:
-    """Accept/drop with inertia: a driver revisiting his choice starts accepting when the
-    noisy utility clears +k and stops only when it falls below -k."""
-    keep = np.where(accepts, noisy_utility > -switching_cost, noisy_utility > switching_cost)
-    return np.where(revisit, keep, accepts)
 
 
 def group_mean(
@@ -122,8 +101,10 @@ class AdoptionModel:
         book: PolicyBook,
         rng: np.random.Generator,
         social_seed: int,
+        drivers: DriverModel,
     ) -> None:
         self.spec = spec
+        self.drivers = drivers  # how drivers choose their rails and apps
         self.pop = pop
         self.book = book
         self.rng = rng
@@ -242,17 +223,9 @@ class AdoptionModel:
                 self.value[:, j], np.where(accepts, gain[:, j], heard), d.learning_rate
             )
             peers = group_mean(accepts.astype(float), self.groups, self.n_groups)
-            u = driver_utility(
-                self.value[:, j],
-                offers[j],
-                peers,
-                self.cash_pref,
-                d.beta_gain,
-                d.beta_offer,
-                d.beta_peer,
-            )
-            pop.accepts[:, j] = decide(
-                accepts, u + rng.logistic(size=n), rng.random(n) < d.decision_rate, d.switching_cost
+            u = self.drivers.rail_utilities(self.value[:, j], offers[j], peers, self.cash_pref)
+            pop.accepts[:, j] = self.drivers.keep_rail(
+                accepts, u + rng.logistic(size=n), rng.random(n) < d.decision_rate
             )
         self.gain = [0.0] * len(self.gain)
 
@@ -283,18 +256,10 @@ class AdoptionModel:
                 for p in pop.platforms
             ]
         )
-        value = d.beta_app_income * self.app_value + d.beta_offer * offer[None, :]
         revisit = rng.random(n) < d.decision_rate
         gumbel = rng.gumbel(size=(n, 1 << k))
-        pop.driver_apps[:] = choose_apps(
-            value,
-            running,
-            pop.driver_aware,
-            revisit,
-            gumbel,
-            d.app_cost,
-            d.multihoming_cost,
-            d.switching_cost,
+        pop.driver_apps[:] = self.drivers.apps(
+            self.app_value, offer, running, pop.driver_aware, revisit, gumbel
         )
         self.app_income = [0.0] * (n * k)
 

@@ -156,7 +156,20 @@ def with_sections(
     errors: list[InitErrorDetails] = []
     for name in registry.names():
         model = registry.settings(name)
-        if model is None or name in fields or not isinstance(own, dict):
+        if name in fields or not isinstance(own, dict):
+            continue
+        if model is None:
+            if name in own:  # a section for an entry that reads none
+                errors.append(
+                    {
+                        "type": "value_error",
+                        "loc": (name,),
+                        "input": own.pop(name),
+                        "ctx": {
+                            "error": ValueError(f"the {registry.kind} {name!r} takes no settings")
+                        },
+                    }
+                )
             continue
         try:
             sections[name] = model.model_validate(own.pop(name, {}))
@@ -220,5 +233,6 @@ class Sectioned(Frozen):
         return out
 
     def settings_of(self, name: str) -> Any:
-        """The validated settings of a registered entry (its defaults when not given)."""
-        return self._settings[name]
+        """The validated settings of a registered entry (its defaults when not given);
+        None for an entry without a settings model."""
+        return self._settings.get(name)

@@ -10,7 +10,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.registry import DISPATCH, RIDER_MODELS, Registry, unknown_name
+from sim.registry import DISPATCH, DRIVER_MODELS, RIDER_MODELS, Registry, unknown_name
 from sim.scenario.base import (
     MAX_DAILY_REQUESTS,
     MAX_DRIVERS,
@@ -196,6 +196,23 @@ class Riders(Sectioned):
     def _known(cls, v: str) -> str:
         if v not in RIDER_MODELS:
             raise ValueError(RIDER_MODELS.unknown(v))
+        return v
+
+
+class Drivers(Sectioned):
+    """How drivers take offers and choose their rails and apps: ``model`` names an entry of
+    ``sim.registry.DRIVER_MODELS`` (built in: ``logit``, whose parameters are
+    ``dispatch.accept`` and ``adoption.drivers``); a plug-in's own settings go in the section
+    of its name (``drivers.<name>``)."""
+
+    registry: ClassVar[Registry[Any]] = DRIVER_MODELS
+    model: str = "logit"
+
+    @field_validator("model")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in DRIVER_MODELS:
+            raise ValueError(DRIVER_MODELS.unknown(v))
         return v
 
 

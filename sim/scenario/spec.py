@@ -11,7 +11,7 @@ from sim.registry import unknown_name
 from sim.scenario.adoption import Adoption, Campaign
 from sim.scenario.base import MAX_RIDERS, Frozen, LocalTime, parse_duration
 from sim.scenario.city import CitySpec, GridCity
-from sim.scenario.market import Demand, Dispatch, FleetSpec, PopulationSpec, Riders
+from sim.scenario.market import Demand, Dispatch, Drivers, FleetSpec, PopulationSpec, Riders
 from sim.scenario.money import Payment, SubsidyPolicy, Tariff
 
 
@@ -32,6 +32,7 @@ class Scenario(Frozen):
     demand: Demand = Demand()
     dispatch: Dispatch = Field(default_factory=Dispatch)
     riders: Riders = Field(default_factory=Riders)
+    drivers: Drivers = Field(default_factory=Drivers)
     tariff: Tariff = Tariff()
     payment: Payment = Payment()
     policies: list[SubsidyPolicy] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from sim.city.travel import City
 from sim.core.ride import Ride
 from sim.core.rng import Pool
 from sim.core.state import RideStatus
+from sim.market.drivers import DriverModel
 from sim.market.fleet import Fleet
 from sim.money.subsidies import PolicyBook
 from sim.scenario.market import Accept
@@ -40,13 +41,15 @@ class Engine(Protocol):
 
     Read (never write): ``env`` the clock (``env.now``; ``call_in`` and ``env.process``
     for a matcher's own moments), ``city`` travel times and nearest nodes, ``fleet`` the
-    drivers' ``node`` and ``state``, ``book`` the subsidies on offer.
+    drivers' ``node`` and ``state``, ``book`` the subsidies on offer, ``drivers`` the
+    drivers' model (whether a driver takes an offer).
     """
 
     env: simpy.Environment
     city: City
     fleet: Fleet
     book: PolicyBook
+    drivers: DriverModel
 
     def assign(self, ride: Ride, d: int, pickup_s: float) -> None:
         """Driver ``d`` takes ``ride``, reaching her in ``pickup_s`` seconds. The
@@ -122,13 +125,14 @@ class Matcher:
 
 
 class Offering:
-    """A driver's answer to a ride offered by dispatch (``dispatch.accept``): he takes it by
-    a logit on what it is worth to him (fare, tip, the driver subsidy his app announces on
-    its rails) and how far it is (``sim.market.drivers.accept_probability``)."""
+    """A driver's answer to a ride offered by dispatch: the run's driver model says whether
+    he takes it (``sim.market.drivers``; built in, a logit on ``dispatch.accept``) from
+    what it is worth to him (fare, tip, the driver subsidy his app announces on its
+    rails) and how far it is."""
 
     def __init__(self, engine: Engine, accept: Accept, name: str, rails: list[int]) -> None:
         self.engine = engine
-        self.base, self.per_yuan, self.per_min = accept.base, accept.per_yuan, accept.per_pickup_min
+        self.takes = engine.drivers.takes
         self.max_offers = accept.max_offers
         self.name = name
         self.rails = rails  # the rails of the driver's app, whose driver subsidies he counts
@@ -144,5 +148,4 @@ class Offering:
         return e.measure(ride) / 100 + ride.tip_fen / 100 + self._offer
 
     def accepts(self, ride: Ride, pickup_s: float) -> bool:
-        x = self.base + self.per_yuan * self.value_yuan(ride) - self.per_min * pickup_s / 60.0
-        return self.uniform() * (1.0 + math.exp(-x)) < 1.0
+        return self.takes(self.value_yuan(ride), pickup_s, self.uniform())
