@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
+import pytest
 from scipy import stats
 
 import sim
 from sim.analysis.theory import bass_cdf, logit_shares, two_state_stationary
+from sim.errors import ScenarioError
 from sim.market.adoption import (
+    campaign_count,
     group_mean,
     habit_update,
     hazard_probability,
@@ -201,6 +206,32 @@ def test_campaign_binds_cards_scaled_by_the_sample(tmp_path):
     }
     bound = column(sim.run(scn, tmp_path / "r"), "wechat_pay", "riders_bound_share")
     assert bound[1] == 0.0 and abs(bound[2] - 0.8) < 1e-9
+
+
+def test_a_daily_sales_push_signs_drivers_its_share_a_day_fractions_carried(tmp_path):
+    push = {"date": "2013-12-02", "until": "2013-12-05", "rail": "wechat_pay"}
+    scn = quiet_city(7, 100, campaigns=[{**push, "kind": "sign_drivers", "count": 25}])
+    scn["fleet"] = {"drivers": 1000}
+    scn["population"]["sample"] = 0.1  # 100 taxis, 2.5 signed a day
+    scn["payment"] = {**ONE_RAIL, "drivers_accepting": {"wechat_pay": 0.0}}
+    scn["adoption"] = {"enabled": True, "drivers": {"decision_rate": 0.0}}  # nobody drops
+    share = column(sim.run(scn, tmp_path / "r"), "wechat_pay", "drivers_accepting_share")
+    assert share.tolist() == pytest.approx([0.0, 0.02, 0.05, 0.07, 0.10, 0.10, 0.10])
+
+
+def test_campaign_count_carries_fractions_and_rounds_a_one_off():
+    assert [campaign_count(2.5, day, date(2014, 1, 1)) for day in range(4)] == [2, 3, 2, 3]
+    assert sum(campaign_count(0.3, day, date(2014, 1, 1)) for day in range(10)) == 3
+    assert campaign_count(2.5, 0, None) == 2 and campaign_count(2.6, 0, None) == 3
+
+
+def test_a_campaign_that_ends_before_it_starts_is_refused(tmp_path):
+    bad = {"date": "2013-12-05", "until": "2013-12-02", "rail": "wechat_pay"}
+    with pytest.raises(ScenarioError, match=r"until \(2013-12-02\) is before date"):
+        sim.run(
+            quiet_city(2, 10, campaigns=[{**bad, "kind": "sign_drivers", "count": 1}]),
+            tmp_path / "r",
+        )
 
 
 def test_sample_scales_counts_not_shares(tmp_path):

@@ -14,6 +14,7 @@ model (``sim.market.drivers``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -78,6 +79,15 @@ def contact_matrix(
     a = nx.to_scipy_sparse_array(g, nodelist=range(n), format="csr", dtype=float)
     deg = np.asarray(a.sum(axis=1)).ravel()
     return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(deg, 1)) @ a)
+
+
+def campaign_count(per_day: float, day: int, until: date | None) -> int:
+    """How many a campaign reaches on its ``day``-th day (0 the first) when it reaches
+    ``per_day`` a day in the sampled city: a one-off rounds; a daily push carries the
+    fractions over, so a sampled city gets its share of a push of a few a day."""
+    if until is None:
+        return int(round(per_day))
+    return math.floor(per_day * (day + 1)) - math.floor(per_day * day)
 
 
 # ---- the daily update ------------------------------------------------------------------
@@ -264,17 +274,19 @@ class AdoptionModel:
         self.app_income = [0.0] * (n * k)
 
     def apply_campaigns(self, when: date) -> None:
-        """One-off pushes dated ``when``: bind cards or install an app for ``count`` riders."""
+        """The pushes of day ``when``: bind cards or install an app for ``count`` riders,
+        or sign up ``count`` drivers to accept a rail."""
         pop, sample = self.pop, self.sample
         for c in self.campaigns:
-            if c.date != when:
+            last = c.until or c.date
+            if not c.date <= when <= last:
                 continue
-            if c.kind == "bind_cards":
-                j = [rl.id for rl in self.rails].index(str(c.rail))  # validated: a rail
-                target = pop.bound[:, j]
-            else:
+            if c.kind == "install_app":
                 j = pop.platforms.index(str(c.platform))  # validated: a platform
                 target = pop.rider_apps[:, j]
+            else:
+                j = [rl.id for rl in self.rails].index(str(c.rail))  # validated: a rail
+                target = pop.bound[:, j] if c.kind == "bind_cards" else pop.accepts[:, j]
             free = np.flatnonzero(~target)
-            k = min(len(free), int(round(c.count * sample)))
+            k = min(len(free), campaign_count(c.count * sample, (when - c.date).days, c.until))
             target[self.rng.choice(free, size=k, replace=False)] = True

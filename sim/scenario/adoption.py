@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.scenario.base import Frozen
 
@@ -74,10 +74,22 @@ class Adoption(Frozen):
 
 
 class Campaign(Frozen):
-    """A one-off push on a date, e.g. a promotion binding 3 million cards (seed)."""
+    """A push on a date, e.g. a promotion binding 3 million cards (seed), or with ``until``
+    one repeated every day from ``date`` to ``until`` (both included), e.g. a sales team
+    signing up taxis for a rail (``sign_drivers``: the seed's Alipay reached 20,000 Beijing
+    taxis "through its cooperation with Kuaidi and its own expansion"). Each day's push
+    reaches ``count`` riders or drivers of the full city who are not yet reached; a signed
+    driver accepts the rail from then on until his own daily decision drops it."""
 
     date: Day
-    rail: str | None = None  # for bind_cards
+    until: Day | None = None  # repeat daily through this day
+    rail: str | None = None  # for bind_cards and sign_drivers
     platform: str | None = None  # for install_app
-    kind: Literal["bind_cards", "install_app"]
-    count: int = Field(ge=0, le=100_000_000)  # in the full city; scaled by the sample
+    kind: Literal["bind_cards", "install_app", "sign_drivers"]
+    count: int = Field(ge=0, le=100_000_000)  # in the full city (a day); scaled by the sample
+
+    @model_validator(mode="after")
+    def _until_after_date(self) -> Campaign:
+        if self.until is not None and self.until < self.date:
+            raise ValueError(f"until ({self.until}) is before date ({self.date})")
+        return self

@@ -110,9 +110,11 @@ class Scenario(Frozen):
                     + in_population
                 )
         for i, c in enumerate(self.campaigns):
-            if c.kind == "bind_cards" and (c.rail not in rails or c.rail == "cash"):
+            if c.kind in ("bind_cards", "sign_drivers") and (
+                c.rail not in rails or c.rail == "cash"
+            ):
                 problems.append(
-                    f"campaigns.{i}.rail: bind_cards needs a mobile rail of payment.rails;"
+                    f"campaigns.{i}.rail: {c.kind} needs a mobile rail of payment.rails;"
                     f" {unknown_name('mobile rail', str(c.rail), mobile)}"
                 )
             if c.kind == "install_app" and c.platform not in platforms:
