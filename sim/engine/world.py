@@ -280,9 +280,10 @@ class World:
             self.waits.observe(
                 self.zone_of[ride.origin], ride.platform + 1, t_pickup - ride.t_request
             )
-        ride.stats = cs = self.channel_stats(ride.channel, ride.platform)
+        ix = self._channel_ix(ride)
+        ride.stats = cs = self.channels[ix]
         cs.matched += 1
-        self.days.matched[self._channel_ix(ride)] += 1
+        self.days.matched[ix] += 1
         cs.match_wait.append(now - ride.t_request)
         cs.pickup.append(pickup_s)
         cs.deadhead_m += ride.deadhead_m

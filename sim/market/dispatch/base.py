@@ -145,7 +145,10 @@ class Offering:
         now = e.env.now
         if now >= self._offer_until:
             self._offer, self._offer_until = e.book.best_offer(self.name, now, self.rails)
-        return e.measure(ride) / 100 + ride.tip_fen / 100 + self._offer
+        fare = ride.fare
+        if fare is None:  # no matrix gave it when she asked
+            fare = e.measure(ride)
+        return fare / 100 + ride.tip_fen / 100 + self._offer
 
     def accepts(self, ride: Ride, pickup_s: float) -> bool:
         return self.takes(self.value_yuan(ride), pickup_s, self.uniform())
