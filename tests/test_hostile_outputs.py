@@ -154,7 +154,7 @@ def test_a_symlinked_out_is_written_through(tmp_path):
 
 def test_sighup_stops_a_run_like_sigterm(tmp_path):
     f = tmp_path / "long.yaml"
-    f.write_text(yaml.safe_dump(small(duration="20d", demand={"daily_requests": 40000})))
+    f.write_text(yaml.safe_dump(small(duration="200d", demand={"daily_requests": 40000})))
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out", str(out), "--quiet"],

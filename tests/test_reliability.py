@@ -318,7 +318,7 @@ def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
 )
 def test_signal_leaves_no_output_directory(tmp_path, sig, code):
     f = tmp_path / "long.yaml"
-    f.write_text(yaml.safe_dump(small(duration="20d", demand={"daily_requests": 40000})))
+    f.write_text(yaml.safe_dump(small(duration="200d", demand={"daily_requests": 40000})))
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "run_sim.py"), "run", str(f), "--out", str(out), "--quiet"],

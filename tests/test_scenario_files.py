@@ -195,8 +195,8 @@ def test_plus_on_what_is_not_a_list_is_one_line_each(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.splitlines() == [
         f"error: {bad}: polices+: unknown key 'polices' (did you mean 'policies'?); known: name,"
-        " seed, start, duration, city, fleet, demand, dispatch, riders, tariff, payment,"
-        " policies, population, adoption, campaigns, outputs",
+        " seed, start, duration, city, fleet, demand, dispatch, riders, drivers, tariff,"
+        " payment, policies, population, adoption, campaigns, outputs",
         f"error: {bad}: fleet.drivers+: fleet.drivers is a number, not a list; only lists take +",
         f"error: {bad}: fleet.shifts+: give a list of items to append (got {{'a': 1}})",
         f"error: {bad}: campaigns+: give campaigns or campaigns+, not both",
