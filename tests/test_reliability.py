@@ -313,10 +313,20 @@ def test_disconnected_graph_and_missing_place_are_bad_input(tmp_path):
 # ---- interruption --------------------------------------------------------------------------
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+
 @pytest.mark.parametrize(
-    "sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+    "sig,code,started_ignoring",
+    [
+        (signal.SIGINT, 130, False),
+        (signal.SIGINT, 130, True),  # Ctrl-C still stops a run started as a background job
+        (signal.SIGTERM, 143, False),
+        (signal.SIGHUP, 129, False),
+    ],
 )
-def test_signal_leaves_no_output_directory(tmp_path, sig, code):
+def test_signal_leaves_no_output_directory(tmp_path, sig, code, started_ignoring):
     f = tmp_path / "long.yaml"
     f.write_text(yaml.safe_dump(small(duration="200d", demand={"daily_requests": 40000})))
     out = tmp_path / "out"
@@ -325,6 +335,7 @@ def test_signal_leaves_no_output_directory(tmp_path, sig, code):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=_ignore_sigint if started_ignoring else None,
     )
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".out.incomplete-*/rides.csv")):

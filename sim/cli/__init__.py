@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", str(DEFAULT_SCENARIO), *argv]  # no command: the default scenario
     args = build_parser().parse_args(argv)
+    # Ctrl-C stops a run even when it was started from a job that ignores SIGINT (a shell
+    # starts background jobs so, and Python then keeps ignoring it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     if hasattr(signal, "SIGHUP"):  # the terminal went away: stop as cleanly as for SIGTERM
         signal.signal(signal.SIGHUP, _terminate)
