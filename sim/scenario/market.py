@@ -183,37 +183,35 @@ class Dispatch(Sectioned):
         return v
 
 
-class Riders(Sectioned):
-    """How riders decide whether to travel and how to hail: ``model`` names an entry of
-    ``sim.registry.RIDER_MODELS`` (built in: ``logit``), with its settings in the section of
-    its name (``riders.logit``)."""
+class ModelChoice(Sectioned):
+    """A choice of decision model: ``model`` names an entry of the class's ``registry``,
+    with its settings in the section of its name."""
 
-    registry: ClassVar[Registry[Any]] = RIDER_MODELS
     model: str = "logit"
 
     @field_validator("model")
     @classmethod
     def _known(cls, v: str) -> str:
-        if v not in RIDER_MODELS:
-            raise ValueError(RIDER_MODELS.unknown(v))
+        if v not in cls.registry:
+            raise ValueError(cls.registry.unknown(v))
         return v
 
 
-class Drivers(Sectioned):
+class Riders(ModelChoice):
+    """How riders decide whether to travel and how to hail: ``model`` names an entry of
+    ``sim.registry.RIDER_MODELS`` (built in: ``logit``), with its settings in the section of
+    its name (``riders.logit``)."""
+
+    registry: ClassVar[Registry[Any]] = RIDER_MODELS
+
+
+class Drivers(ModelChoice):
     """How drivers take offers and choose their rails and apps: ``model`` names an entry of
     ``sim.registry.DRIVER_MODELS`` (built in: ``logit``, whose parameters are
     ``dispatch.accept`` and ``adoption.drivers``); a plug-in's own settings go in the section
     of its name (``drivers.<name>``)."""
 
     registry: ClassVar[Registry[Any]] = DRIVER_MODELS
-    model: str = "logit"
-
-    @field_validator("model")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in DRIVER_MODELS:
-            raise ValueError(DRIVER_MODELS.unknown(v))
-        return v
 
 
 class PopulationSpec(Frozen):
