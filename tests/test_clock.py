@@ -6,7 +6,7 @@ import pytest
 import simpy
 from simpy.events import Timeout
 
-from sim.core.clock import call_in, events_scheduled, run_until
+from sim.core.clock import call_in, events_scheduled, put_in, run_until
 
 
 def _timeout_in(env: simpy.Environment, delay: float, fn, arg=None) -> None:
@@ -54,6 +54,37 @@ def test_calls_fire_in_timeout_order_through_run_until_and_env_run() -> None:
     assert fired[:2] == [(("call", 3), 0.0), (("call", 1), 1.0)]  # by time, then as scheduled
     assert (("alone", 3.5)) in fired
     assert fired[-3:] == [(("timeout", 0), 5.0), (("timeout", 2), 5.0), (("call", 5), 5.0)]
+
+
+class _Due:
+    """An item put on the queue as itself (as a ride whose driver is free again is)."""
+
+    def __init__(self, fn, arg) -> None:
+        self.fn, self.arg = fn, arg
+
+
+def _put_in(env: simpy.Environment, delay: float, fn, arg=None) -> None:
+    put_in(env, delay, _Due(fn, arg))
+
+
+def test_items_put_on_the_queue_come_due_in_the_order_calls_would() -> None:
+    """``put_in`` items reach ``run_until``'s handler in the order and at the clock
+    readings Calls made at the same moments would, interleaved with Timeouts and Calls."""
+    orders = []
+    for schedule in (call_in, _put_in):
+        env, fired = simpy.Environment(), []
+        _mixed(env, fired, schedule)
+        call_in(env, 5.0, fired.append, "a call among the items")
+        handled = []
+
+        def handle(item: _Due, handled=handled) -> None:
+            handled.append(item)
+            item.fn(item.arg)
+
+        run_until(env, 10.0, [], lambda req: None, due=(_Due, handle))
+        orders.append(fired)
+        assert len(handled) == (0 if schedule is call_in else 6)  # every put_in item
+    assert orders[0] == orders[1]
 
 
 def test_an_error_in_a_call_stops_the_run_at_its_time() -> None:

@@ -1,12 +1,15 @@
 """The run's clock: SimPy's event queue, with the model's timed callbacks and its request
 stream merged in cheaply.
 
-Most of what a ride schedules is a plain callback at a known time (a driver free again, a
-patience wake-up, a street find). ``call_in`` puts one on SimPy's own queue as a ``Call``,
-in the same order a ``Timeout`` would take (time, priority, SimPy's event counter), but
-without an event's bookkeeping; ``run_until`` fires Calls itself and leaves every other
-event to ``env.step``. This is the one place that reads SimPy 4's ``_queue``, ``_now`` and
-``_eid`` (hence setup.cfg's pin below SimPy 5).
+Most of what a ride schedules is a plain callback at a known time (a patience wake-up, a
+street find). ``call_in`` puts one on SimPy's own queue as a ``Call``, in the same order a
+``Timeout`` would take (time, priority, SimPy's event counter), but without an event's
+bookkeeping; ``run_until`` fires Calls itself and leaves every other event to
+``env.step``. The commonest thing due, a ride whose driver is free again, goes on the
+queue as itself (``put_in``) and ``run_until`` hands it to its one handler: no Call and no
+bound method to make, and fewer objects to reach when it comes due. This is the one
+place that reads SimPy 4's ``_queue``, ``_now`` and ``_eid`` (hence setup.cfg's pin below
+SimPy 5).
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ def _nothing(_arg: Any) -> None:
     pass
 
 
+class _NoItem:
+    """The item class of a run that puts no items on the queue."""
+
+
 def call_in(
     env: simpy.Environment, delay: float, fn: Callable[[Any], None], arg: Any = None
 ) -> None:
@@ -65,23 +72,33 @@ def call_in(
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), call))  # type: ignore[misc]
 
 
+def put_in(env: simpy.Environment, delay: float, item: Any) -> None:
+    """Queue ``item`` for ``run_until``'s ``due`` handler ``delay`` seconds from now, ordered
+    as a Timeout made now would be. Only ``run_until`` may then run the queue (``env.step``
+    does not know the item)."""
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), item))
+
+
 def run_until(
     env: simpy.Environment,
     until: float,
     requests: Iterable[tuple[float, Any]],
     arrive: Callable[[Any], None],
+    due: tuple[type, Callable[[Any], None]] | None = None,
 ) -> int:
     """Advance ``env`` to ``until``, serving ``requests``, (time, request) pairs in time
     order, in turn; return how many were served.
 
     Requests need no event of their own: the loop fires every queued event due by the next
-    request's time, then hands the request to ``arrive`` with the clock at its time. Events
-    at ``until`` itself are left, as ``env.run(until=...)`` leaves them.
+    request's time, then hands the request to ``arrive`` with the clock at its time. Items
+    of the class ``due[0]`` put on the queue (``put_in``) go to ``due[1]``. Events at
+    ``until`` itself are left, as ``env.run(until=...)`` leaves them.
     """
     queue = env._queue
     step = env.step
     last = math.nextafter(until, -math.inf)
     served = 0
+    item_class, handle = due or (_NoItem, _nothing)
     for t, req in chain(requests, ((until, None),)):
         if t >= until:
             t, req = last, None
@@ -89,7 +106,11 @@ def run_until(
             when, _, _, event = queue[0]
             if when > t:
                 break
-            if event.__class__ is Call:  # type: ignore[comparison-overlap]  # see call_in
+            if event.__class__ is item_class:
+                heappop(queue)
+                env._now = when
+                handle(event)
+            elif event.__class__ is Call:  # type: ignore[comparison-overlap]  # see call_in
                 heappop(queue)
                 env._now = when
                 event.fn(event.arg)

@@ -14,9 +14,11 @@ from sim.core.state import RideStatus
 
 
 class BusyTime(Protocol):
-    """What a ride adds to its channel's figures when its driver is free again."""
+    """What a ride adds to its channel's figures when its driver is free again, and the
+    channel's place among the run's channels."""
 
     busy_s: float
+    ix: int
 
 
 class Ride:

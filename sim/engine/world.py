@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from sim.city.travel import City, build_city
-from sim.core.clock import call_in, fewer_collections, run_until
+from sim.core.clock import call_in, fewer_collections, put_in, run_until
 from sim.core.patience import PatienceClock
 from sim.core.ride import Ride
 from sim.core.rng import Streams
@@ -134,7 +134,7 @@ class World:
     def _build_records(self, out_dir: Path | None) -> None:
         scn = self.scenario
         self.channel_names = ["street", *(f"app:{p}" for p in self.platforms), "prebook"]
-        self.channels = [ChannelStats(n) for n in self.channel_names]
+        self.channels = [ChannelStats(n, ix) for ix, n in enumerate(self.channel_names)]
         self.stats = Stats()
         self.log = RideLog(
             out_dir / "rides.csv" if out_dir and scn.outputs.rides else None,
@@ -180,6 +180,7 @@ class World:
     def _build_dispatch(self) -> None:
         scn = self.scenario
         self.dispatch = Dispatcher(self, scn.dispatch, self.pop, scn.payment.rails, self.sample)
+        self.in_index = self.dispatch.in_index  # read on every match
 
     def _channel_ix(self, ride: Ride) -> int:
         """Index of the ride's channel in ``channels``: street, each app, prebooking."""
@@ -218,8 +219,9 @@ class World:
                 self.zone_of[ride.origin], ride.platform + 1, self.env.now - ride.t_request
             )
         self.stats.abandoned += 1
-        self.channel_stats(ride.channel, ride.platform).abandoned += 1
-        self.days.abandoned[self._channel_ix(ride)] += 1
+        cs = self.channels[self._channel_ix(ride)]
+        cs.abandoned += 1
+        self.days.abandoned[cs.ix] += 1
         self.log.abandoned(abandoned_row(ride, self.env.now, self._platform(ride)))
 
     def measure(self, ride: Ride) -> int:
@@ -251,7 +253,7 @@ class World:
         env = self.env
         now = env.now
         fleet = self.fleet
-        if self.dispatch.in_index[d]:  # not when he takes a rider the moment he is free
+        if self.in_index[d]:  # not when he takes a rider the moment he is free
             self.dispatch.take(d)
         if ride.fare is None:
             self.measure(ride)
@@ -280,15 +282,14 @@ class World:
             self.waits.observe(
                 self.zone_of[ride.origin], ride.platform + 1, t_pickup - ride.t_request
             )
-        ix = self._channel_ix(ride)
-        ride.stats = cs = self.channels[ix]
+        ride.stats = cs = self.channels[self._channel_ix(ride)]
         cs.matched += 1
-        self.days.matched[ix] += 1
+        self.days.matched[cs.ix] += 1
         cs.match_wait.append(now - ride.t_request)
         cs.pickup.append(pickup_s)
         cs.deadhead_m += ride.deadhead_m
         self.in_flight[ride.id] = ride
-        call_in(env, t_dropoff + checkout_s - now, self._free, ride)
+        put_in(env, t_dropoff + checkout_s - now, ride)  # run_until hands it to _free
 
     def _free(self, ride: Ride) -> None:
         now = self.env.now
@@ -316,7 +317,7 @@ class World:
         fare, tip, fee, rider_sub, driver_sub, lotteries, refund = self.cashier.pay(
             ride, fare, now, self.days.day_of(now), platform
         )
-        self.days.paid(ride.rider, rail, rider_sub, driver_sub, app, self._channel_ix(ride))
+        self.days.paid(ride.rider, rail, rider_sub, driver_sub, app, ride.stats.ix)
         if rail != CASH and self.adoption is not None:
             self.adoption.ride_paid(d, rail, fare, fee, driver_sub)
         if lotteries:
@@ -394,6 +395,7 @@ class World:
                     scn, self.city, self.pop, self.hailing, self.days, self.streams["demand"]
                 ),
                 self.dispatch.request,
+                due=(Ride, self._free),
             )
         self.clock.close()
         self._close_open_rides()
