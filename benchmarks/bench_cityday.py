@@ -12,6 +12,10 @@ the machine disturbs less than wall seconds. Each part runs in its own process s
 its own. The travel-time matrix is built (or loaded from the cache) before the clock
 starts and reported separately. With ``--repeat N`` the parts alternate N times and the
 least CPU of each is compared (the machine is shared: the minimum is the least disturbed).
+With ``--side-by-side`` (two cores or more) each run of the model, and of the model without
+its response, has a skeleton run beside it at the same time, one core each: a change in the
+machine's speed then slows both alike, and each ratio is the median over ``--repeat`` such
+pairs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -152,6 +157,11 @@ def main() -> None:
         "--no-behaviour-part", action="store_true", help="skip the run without market response"
     )
     p.add_argument("--repeat", type=int, default=1, help="alternate the parts N times")
+    p.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="run each part at the same time as a skeleton, one core each; median of pairs",
+    )
     args = p.parse_args()
     if args.part:
         fn = run_baseline if args.part == "baseline" else run_model
@@ -168,15 +178,22 @@ def main() -> None:
         str(args.seed),
     ]
 
-    def part(name: str) -> dict:
-        out = subprocess.run(
-            [sys.executable, __file__, "--part", name, *common],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    def start(name: str) -> subprocess.Popen:
+        cmd = [sys.executable, __file__, "--part", name, *common]
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
+    def finish(proc: subprocess.Popen) -> dict:
+        out, _ = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"error: a part of the benchmark exited {proc.returncode}")
+        return json.loads(out.strip().splitlines()[-1])
+
+    def part(name: str) -> dict:
+        return finish(start(name))
+
+    if args.side_by_side:
+        print(json.dumps(side_by_side(args, start, finish)))
+        return
     names = ["model"]
     names += [] if args.no_behaviour_part else ["no_behaviour"]
     names += [] if args.no_baseline else ["baseline"]
@@ -194,6 +211,29 @@ def main() -> None:
     if args.repeat > 1:
         result["runs_cpu_s"] = {name: [r["cpu_s"] for r in got] for name, got in runs.items()}
     print(json.dumps(result))
+
+
+def side_by_side(args, start, finish) -> dict:
+    """Each of the model's parts at the same time as a skeleton, ``args.repeat`` times."""
+    parts = ["model"] + ([] if args.no_behaviour_part else ["no_behaviour"])
+    pairs: dict[str, list[tuple[dict, dict]]] = {name: [] for name in parts}
+    for _ in range(args.repeat):
+        for name in parts:
+            model, skeleton = start(name), start("baseline")
+            pairs[name].append((finish(model), finish(skeleton)))
+    ratios = {name: [m["cpu_s"] / b["cpu_s"] for m, b in got] for name, got in pairs.items()}
+    result = {"drivers": args.drivers, "requests": args.requests, "nodes": args.side**2}
+    result["side_by_side"] = True
+    result["model"], result["baseline"] = pairs["model"][0]  # the first pair's figures
+    result["ratio"] = round(statistics.median(ratios["model"]), 2)
+    if "no_behaviour" in ratios:
+        result["behaviour_ratio"] = round(
+            statistics.median(ratios["model"]) / statistics.median(ratios["no_behaviour"]), 2
+        )
+    result["pairs_cpu_s"] = {
+        name: [[m["cpu_s"], b["cpu_s"]] for m, b in got] for name, got in pairs.items()
+    }
+    return result
 
 
 if __name__ == "__main__":

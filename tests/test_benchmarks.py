@@ -40,6 +40,20 @@ def test_bench_cityday_runs_model_and_skeleton_on_the_same_rides() -> None:
     assert plain["requests"] != model["requests"] and plain["completed"] > 0
 
 
+def test_bench_cityday_side_by_side_gives_the_median_of_paired_ratios() -> None:
+    got = _bench(
+        "bench_cityday.py", "--drivers", "100", "--requests", "3000", "--side", "10",
+        "--side-by-side", "--repeat", "3",
+    )  # fmt: skip
+    pairs = got["pairs_cpu_s"]
+    assert len(pairs["model"]) == len(pairs["no_behaviour"]) == 3
+    ratios = sorted(m / b for m, b in pairs["model"])
+    assert got["ratio"] == round(ratios[1], 2)
+    plain = sorted(m / b for m, b in pairs["no_behaviour"])
+    assert got["behaviour_ratio"] == round(ratios[1] / plain[1], 2)
+    assert got["model"]["completed"] > 0 and got["baseline"]["rides"] == 3000
+
+
 def test_bench_season_times_a_scenario_as_run_sim_runs_it() -> None:
     got = _bench(
         "bench_season.py",

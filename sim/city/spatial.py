@@ -75,7 +75,7 @@ class NearestNodes:
             pick[:first].tolist(),
             secs[:first].astype(np.float64).tolist(),  # floats, as float() of each gives
             far_all and first == within,
-            pick[:within].astype(np.intp),  # intp: numpy's take reads it without a cast
+            pick[:within].astype(np.intp),  # intp: numpy indexes with it without a cast
             secs[:within],
             far_all,
         )
@@ -126,9 +126,8 @@ class NodeIndex:
                         return next(iter(at[v])), near.first_secs[nodes.index(v)]
                 if near.first_all:
                     return None
-            hits = self._occupied_np.take(near.far)
-            j = int(hits.argmax())
-            if hits[j]:
+            j = self._occupied_np[near.far].tobytes().find(1)  # the first occupied, or -1
+            if j >= 0:
                 return next(iter(at[near.far[j]])), float(near.far_secs[j])
             if near.far_all:
                 return None
