@@ -237,6 +237,28 @@ def test_a_first_trial_is_tried_first_and_is_checked(tmp_path):
     assert "first_trial.fleet.drivers: not a parameter of this calibration" in lines[1]
 
 
+def test_a_list_of_first_trials_is_tried_in_its_order_and_each_point_is_checked(tmp_path):
+    points = [{"demand.daily_requests": 9000}, {"demand.daily_requests": TRUTH}]
+    path = write_calibration(tmp_path, trials=2, startup_trials=2, first_trial=points)
+    r = cli("calibrate", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    rows = sorted(trials(tmp_path / "out"), key=lambda row: int(row["trial"]))
+    assert [int(row["demand.daily_requests"]) for row in rows] == [9000, TRUTH]
+    assert float(rows[1]["loss"]) == 0.0 < float(rows[0]["loss"])
+    (tmp_path / "bad").mkdir()
+    lines = bad_case(
+        tmp_path / "bad",
+        {
+            "trials": 1,
+            "params": {"demand.daily_requests": {"low": 1000, "high": 20000, "type": "int"}},
+            "first_trial": [{"demand.daily_requests": 2000}, {"demand.daily_requests": 50}],
+        },
+    )
+    assert len(lines) == 2, lines
+    assert "first_trial: 2 points to try first, more than the 1 trials" in lines[0]
+    assert "first_trial.1.demand.daily_requests: outside the range 1000 to 20000" in lines[1]
+
+
 def test_bad_targets_file(tmp_path):
     lines = bad_case(
         tmp_path,

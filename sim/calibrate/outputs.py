@@ -81,13 +81,18 @@ def report(cal: Calibration, result: SearchResult, band: list[Trial]) -> str:
     """A self-contained markdown section: setup, targets, fitted values and residuals."""
     spec, best = cal.spec, band[0]
     ok = len(result.trials) - result.failed
+    given = len(spec.first_points)
+    start = f"the first {spec.startup_trials} at random"
+    if given:
+        random = max(0, spec.startup_trials - given)
+        start = f"first the {given} point(s) of `first_trial`, then {random} at random"
     lines = [
         f"## Calibration: `{Path(cal.source).name}`",
         "",
         f"Base scenario `{spec.base}` with overrides "
         f"{', '.join(f'`{o}`' for o in spec.overrides) or 'none'}; targets `{spec.targets}`. "
         f"{len(result.trials)} trials ({ok} finished) proposed by optuna's TPE sampler "
-        f"(seed {spec.seed}, the first {spec.startup_trials} at random, in batches of "
+        f"(seed {spec.seed}; {start}; in batches of "
         f"{spec.batch}), each run with {spec.replications} replication(s) on seeds common "
         "to every trial. Loss: the sum over targets of ((model - target) / tolerance)^2, "
         "the model being the mean over replications.",

@@ -61,7 +61,7 @@ def run_calibration(
         replications=spec.replications,
         startup_trials=spec.startup_trials,
         source=cal.source,
-        first=(dict(spec.first_trial),) if spec.first_trial else (),
+        first=tuple(dict(point) for point in spec.first_points),
     )
     t0 = time.perf_counter()
     result = run_search(

@@ -16,6 +16,9 @@ from sim.search.figures import probe as probe_run
 from sim.search.files import base_scenario, read_spec
 from sim.search.space import PATH, Param, check_space
 
+Point = dict[str, float | int | str | bool | None]
+"""Values of some of a calibration's parameters, by path."""
+
 
 class CalibrationSpec(BaseModel):
     """A calibration file, validated: unknown keys are errors, as in scenarios."""
@@ -33,7 +36,15 @@ class CalibrationSpec(BaseModel):
     band_trials: int = Field(default=5, ge=1)  # best trials whose runs make fit.png's bands
     overrides: list[str] = Field(default_factory=list)
     # A point tried first, e.g. an earlier fit: the search then never ends worse than it.
-    first_trial: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    # A list of points is tried in its order (rival fits judged on the same seeds).
+    first_trial: Point | list[Point] = Field(default_factory=dict)
+
+    @property
+    def first_points(self) -> list[Point]:
+        """The points tried first, in order."""
+        if isinstance(self.first_trial, list):
+            return list(self.first_trial)
+        return [self.first_trial] if self.first_trial else []
 
 
 @dataclass(frozen=True)
@@ -80,9 +91,23 @@ def read_calibration(path: str | Path, probe: bool = True) -> Calibration:
 
 
 def _check_first_trial(spec: CalibrationSpec, src: str) -> list[Problem]:
-    """Each value of ``first_trial`` names a parameter and lies in its range or choices."""
+    """Each value of ``first_trial`` names a parameter and lies in its range or choices,
+    and there are no more points than trials."""
+    points = spec.first_points
+    listed = isinstance(spec.first_trial, list)
     problems = []
-    for path, value in spec.first_trial.items():
+    if len(points) > spec.trials:
+        msg = f"{len(points)} points to try first, more than the {spec.trials} trials"
+        problems.append(Problem(src, "first_trial", msg))
+    for i, point in enumerate(points):
+        where = f"first_trial.{i}" if listed else "first_trial"
+        problems += _check_point(spec, point, where, src)
+    return problems
+
+
+def _check_point(spec: CalibrationSpec, point: Point, where: str, src: str) -> list[Problem]:
+    problems = []
+    for path, value in point.items():
         param = spec.params.get(path)
         if param is None:
             msg = f"not a parameter of this calibration ({', '.join(spec.params)})"
@@ -95,7 +120,7 @@ def _check_first_trial(spec: CalibrationSpec, src: str) -> list[Problem]:
             inside = param.low <= value <= param.high
             msg = "" if inside else f"outside the range {param.low:g} to {param.high:g}"
         if msg:
-            problems.append(Problem(src, f"first_trial.{path}", msg, value, True))
+            problems.append(Problem(src, f"{where}.{path}", msg, value, True))
     return problems
 
 
