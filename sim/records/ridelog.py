@@ -129,7 +129,7 @@ class Stats:
 class ChannelStats:
     """Dispatch figures of one channel (street, one app platform, or prebooking)."""
 
-    def __init__(self, name: str, ix: int = 0) -> None:
+    def __init__(self, name: str, ix: int) -> None:
         self.name = name
         self.ix = ix  # its place among the run's channels (the day book counts by it)
         self.matched = 0
